@@ -1,0 +1,87 @@
+"""Kefu's web front: FastAPI with the HTTP API and the Gradio pages mounted on it.
+
+``python app.py`` serves on KEFU_HOST:KEFU_PORT (127.0.0.1:7860). Importing this module
+starts nothing: :func:`create_app` builds the app, and models load in a background
+thread when the server starts (``/healthz`` answers 503 until they are ready).
+
+Routes: ``/healthz``, ``/api/*`` (see web/api.py), ``/`` shopper chat, ``/widget``
+compact chat for iframes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from contextlib import asynccontextmanager
+
+log = logging.getLogger("kefu")
+
+
+def create_app(settings=None, service=None, warm: bool = True):
+    """The ASGI app. ``service`` may be injected (tests); ``warm`` loads models at start-up."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from bot.config import get_settings
+    from bot.service import ChatService
+    from web.api import build_router, install_error_handlers
+    from web.shopper_ui import build_shopper_ui
+
+    settings = settings or get_settings()
+    service = service or ChatService(settings)
+
+    def warm_up():
+        try:
+            service.warm()
+            log.info("models loaded; Kefu is ready")
+        except Exception:  # noqa: BLE001 - reported by /healthz staying 503
+            log.exception("warm-up failed")
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        if warm:
+            threading.Thread(target=warm_up, name="kefu-warm", daemon=True).start()
+        else:
+            service.ready = True
+        yield
+
+    app = FastAPI(title="Kefu", description="Self-hosted AI shop assistant", lifespan=lifespan)
+    app.state.service = service
+    install_error_handlers(app)
+    app.include_router(build_router(service))
+
+    widget = build_shopper_ui(service, compact=True)
+    shopper = build_shopper_ui(service, compact=False)
+    app = gr.mount_gradio_app(app, widget, path="/widget", css=widget.kefu_css, footer_links=[], show_error=False)
+    app = gr.mount_gradio_app(app, shopper, path="/", css=shopper.kefu_css, footer_links=[], show_error=False)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python app.py", description="Serve Kefu (chat UI + HTTP API).")
+    parser.add_argument("--host", help="listen address (default KEFU_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default KEFU_PORT or 7860)")
+    args = parser.parse_args(argv)
+
+    from pydantic import ValidationError
+
+    from bot.config import get_settings
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        print(f"error: bad setting KEFU_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=args.host or settings.host, port=args.port or settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""Kefu's settings: one typed object, read from ``KEFU_*`` environment variables or ``.env``.
+
+Nothing here runs at import time. Build the object once with :func:`get_settings` (or
+``Settings(...)`` in tests) and pass it down; every backend factory takes it.
+
+Example::
+
+    >>> s = Settings(data_dir="/tmp/kefu", llm="fake")
+    >>> s.db_url_resolved
+    'sqlite:////tmp/kefu/kefu.db'
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DATA_DIR = REPO_ROOT / "knowledge" / "data"
+
+
+class Settings(BaseSettings):
+    """Every setting Kefu reads. Field ``foo`` is the environment variable ``KEFU_FOO``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KEFU_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- storage -------------------------------------------------------------------
+    data_dir: Path = Field(Path("./data"), description="index, database and model caches")
+    db_url: str = Field("", description="SQLAlchemy URL; empty = sqlite file in data_dir")
+
+    # --- models --------------------------------------------------------------------
+    llm: str = Field(
+        "bundled",
+        description="'bundled' (SmolLM2-135M-Instruct GGUF), an HF id or local path, "
+        "'gguf:PATH', 'openai:MODEL' or 'fake'",
+    )
+    llm_base_url: str = Field("", description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    llm_api_key: str = Field("", description="API key for the OpenAI-compatible server")
+    llm_max_new_tokens: int = Field(120, ge=1, le=4096)
+    llm_timeout: float = Field(60.0, gt=0, description="seconds before an LLM call is abandoned")
+    llm_threads: int = Field(0, ge=0, description="torch threads for local models; 0 = all cores")
+    embedder: str = Field(
+        "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
+    )
+
+    # --- vector store --------------------------------------------------------------
+    chroma_host: str = Field("", description="Chroma server host; empty = embedded store in data_dir")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    collection: str = Field("kefu", description="Chroma collection holding the store's knowledge")
+    knowledge_paths: list[Path] = Field(
+        default_factory=lambda: [DEMO_DATA_DIR],
+        description="what `make run` indexes before serving",
+    )
+
+    # --- answering -----------------------------------------------------------------
+    system_prompt: str = Field("", description="the assistant's instructions: a file path or text")
+    top_k: int = Field(5, ge=1, le=50, description="sources retrieved per question")
+    abstain_below: float = Field(0.42, description="best retrieval score under which Kefu abstains")
+    faq_direct_above: float = Field(
+        0.70, description="FAQ match score above which the curated answer is given as is"
+    )
+    support_min: float = Field(
+        0.62, description="a reply sentence must reach this similarity to a source sentence"
+    )
+    history_turns: int = Field(6, ge=0, description="previous turns the model sees")
+
+    # --- recommender ---------------------------------------------------------------
+    recommender_model: str = Field("hybrid", description="popularity | itemknn | bpr | lightgcn | hybrid")
+    recommend_k: int = Field(4, ge=0, le=50, description="recommendations shown in a chat reply")
+    interactions_path: Path = Field(DEMO_DATA_DIR / "interactions.csv")
+    products_path: Path = Field(DEMO_DATA_DIR / "products.csv")
+
+    # --- sentiment & handoff -------------------------------------------------------
+    sentiment_model: str = Field(
+        "bundled", description="'bundled' (MiniLM + trained head), an HF sequence-classification id, or 'fake'"
+    )
+    escalate_negative_below: float = Field(
+        -0.6, description="a turn's sentiment (-1..1) under which it counts as very negative"
+    )
+    escalate_after_negative_turns: int = Field(2, ge=1, description="very negative turns before handoff")
+    escalate_after_abstentions: int = Field(2, ge=1, description="abstentions in a row before handoff")
+
+    # --- web -----------------------------------------------------------------------
+    staff_users: str = Field("", description="user:password,... for /staff; empty = /staff refused")
+    allowed_origins: str = Field("", description="space/comma separated origins allowed to frame /widget")
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    max_message_chars: int = Field(4000, ge=1)
+    rate_limit_per_minute: int = Field(30, ge=1, description="messages per minute per session and per client")
+
+    @property
+    def db_url_resolved(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{self.data_dir.resolve() / 'kefu.db'}"
+
+    @property
+    def staff_credentials(self) -> dict[str, str]:
+        """``"ann:pw1,bob:pw2"`` → ``{"ann": "pw1", "bob": "pw2"}``."""
+        pairs = (p.split(":", 1) for p in self.staff_users.split(",") if ":" in p)
+        return {u.strip(): pw.strip() for u, pw in pairs if u.strip()}
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o for o in self.allowed_origins.replace(",", " ").split() if o]
+
+    def system_prompt_text(self) -> str:
+        """The system prompt: the file's text if the setting names a file, else the text itself."""
+        from bot.prompts import DEFAULT_SYSTEM_PROMPT
+
+        value = self.system_prompt.strip()
+        if not value:
+            return DEFAULT_SYSTEM_PROMPT
+        path = Path(value)
+        if len(value) < 4096 and "\n" not in value and path.is_file():
+            return path.read_text(encoding="utf-8")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first call (never at import)."""
+    return Settings()

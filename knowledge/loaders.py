@@ -1,0 +1,369 @@
+"""Loaders: turn one file of the store's knowledge into LangChain ``Document`` records.
+
+Supported files and what one record is:
+
+=================  =========================================================
+``.csv``/``.json``  a product catalogue: one record per product (id, title,
+                    category, price, stock, …); never chunked further
+``.md`` with        FAQ: one record per ``## question`` entry, plus one short
+``kind: faq``       record per alternative phrasing (``<!-- also: a | b -->``)
+                    so that a shopper's wording meets the nearest phrasing
+``.md``/``.txt``    documents: split along headings by :mod:`knowledge.chunking`
+``.html``           converted to Markdown-ish text (headings kept), then as ``.md``
+``.pdf``            text per page (pypdf), then chunked
+=================  =========================================================
+
+Every record carries scalar metadata only (Chroma's rule): ``doc_id`` (the citable
+unit: a product id, an FAQ entry, a document section), ``title``, ``kind``, ``lang``,
+``source`` (path shown to users) and kind-specific fields (``intent``, ``answer``,
+``price``, ``stock``, ``category``…). A file that cannot be parsed raises
+:class:`LoadError` with a one-line reason.
+
+Example::
+
+    >>> docs = load_file(Path("knowledge/data/faq/orders.md"), source="faq/orders.md")
+    >>> docs[0].metadata["kind"], docs[0].metadata["intent"]
+    ('faq', 'cancel_order')
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from langchain_core.documents import Document
+
+SUPPORTED_SUFFIXES = {".csv", ".json", ".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
+
+# Column aliases accepted in catalogues: canonical name -> accepted headers.
+_PRODUCT_COLUMNS = {
+    "id": ("id", "item_id", "product_id", "sku"),
+    "title": ("title", "name", "product_name"),
+    "description": ("description", "about_product", "about"),
+    "category": ("category",),
+    "price": ("price",),
+    "stock": ("stock", "inventory", "quantity"),
+}
+_ALSO = re.compile(r"<!--\s*also:\s*(.*?)-->", re.S | re.I)
+_META_COMMENT = re.compile(r"<!--\s*([a-z_]+):\s*(.*?)-->", re.S | re.I)
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+class LoadError(Exception):
+    """A file could not be read or parsed; the message is one line for the user."""
+
+
+def detect_lang(text: str) -> str:
+    """``"zh"`` when a good share of the letters are CJK ideographs, else ``"en"``.
+
+    >>> detect_lang("我的订单在哪里"), detect_lang("where is my order")
+    ('zh', 'en')
+    """
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return "en"
+    return "zh" if len(_CJK.findall(text)) / len(letters) > 0.3 else "en"
+
+
+def slugify(text: str) -> str:
+    """``"How do I cancel an order?"`` → ``"how-do-i-cancel-an-order"`` (CJK kept)."""
+    slug = re.sub(r"[^\w\u3400-\u9fff]+", "-", text.lower()).strip("-")
+    return slug[:80] or "section"
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """YAML front matter (between ``---`` lines) and the rest of the text."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    import yaml
+
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise LoadError(f"bad front matter: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(meta, dict):
+        raise LoadError("front matter is not a mapping")
+    return meta, text[match.end():]
+
+
+def _scalar(value) -> str | int | float | bool:
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- products
+
+
+def _pick(row: dict, canonical: str) -> str:
+    for name in _PRODUCT_COLUMNS[canonical]:
+        if name in row and row[name] not in (None, ""):
+            return str(row[name]).strip()
+    return ""
+
+
+def _number(text: str, what: str, pid: str) -> float | None:
+    if text == "":
+        return None
+    cleaned = re.sub(r"[^\d.\-]", "", text.replace(",", ""))
+    try:
+        return float(cleaned)
+    except ValueError as exc:
+        raise LoadError(f"product {pid}: {what} {text!r} is not a number") from exc
+
+
+def product_text(p: dict) -> str:
+    """The text embedded and shown for one product; every fact the bot may quote is here."""
+    lines = [p["title"] + (f" by {p['brand']}" if p.get("brand") else "")]
+    cat = " > ".join(x for x in (p.get("category"), p.get("subcategory")) if x)
+    if cat:
+        lines.append(f"Category: {cat}.")
+    if p.get("price") is not None:
+        lines.append(f"Price: ${p['price']:.2f}.")
+    if p.get("stock") is not None:
+        stock = int(p["stock"])
+        lines.append(f"In stock: {stock} units." if stock > 0 else "Out of stock.")
+    if p.get("rating"):
+        lines.append(f"Rating: {p['rating']} out of 5.")
+    if p.get("attributes"):
+        lines.append(p["attributes"].rstrip(".") + ".")
+    if p.get("description"):
+        lines.append(p["description"])
+    return "\n".join(lines)
+
+
+def _product_records(rows: list[dict], source: str, updated_at: str) -> list[Document]:
+    if not rows:
+        raise LoadError("catalogue has no products")
+    header = set(rows[0])
+    for need in ("id", "title"):
+        if not header & set(_PRODUCT_COLUMNS[need]):
+            raise LoadError(f"catalogue lacks a {need!r} column (found: {', '.join(sorted(header))})")
+    docs, seen = [], set()
+    for n, row in enumerate(rows, start=2):
+        pid, title = _pick(row, "id"), _pick(row, "title")
+        if not pid or not title:
+            raise LoadError(f"row {n}: product without id or title")
+        if pid in seen:
+            raise LoadError(f"row {n}: duplicate product id {pid}")
+        seen.add(pid)
+        product = {
+            "title": title,
+            "brand": str(row.get("brand") or "").strip(),
+            "category": _pick(row, "category"),
+            "subcategory": str(row.get("subcategory") or "").strip(),
+            "price": _number(_pick(row, "price"), "price", pid),
+            "stock": _number(_pick(row, "stock"), "stock", pid),
+            "rating": str(row.get("rating") or "").strip(),
+            "attributes": str(row.get("attributes") or "").strip(),
+            "description": _pick(row, "description"),
+        }
+        meta = {
+            "doc_id": pid,
+            "product_id": pid,
+            "title": title,
+            "kind": "product",
+            "lang": "en",
+            "source": source,
+            "category": product["category"],
+            "updated_at": str(row.get("updated_at") or updated_at),
+        }
+        if product["price"] is not None:
+            meta["price"] = product["price"]
+        if product["stock"] is not None:
+            meta["stock"] = int(product["stock"])
+        docs.append(Document(page_content=product_text(product), metadata=meta))
+    return docs
+
+
+def load_catalogue_csv(text: str, source: str, updated_at: str) -> list[Document]:
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise LoadError(f"bad CSV: {exc}") from exc
+    return _product_records(rows, source, updated_at)
+
+
+def load_catalogue_json(text: str, source: str, updated_at: str) -> list[Document]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"bad JSON: {exc.msg} at line {exc.lineno}") from exc
+    rows = data.get("products") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise LoadError('JSON catalogue must be a list of products or {"products": [...]}')
+    return _product_records(rows, source, updated_at)
+
+
+# --------------------------------------------------------------------------- FAQ
+
+
+def load_faq_markdown(body: str, front: dict, source: str, updated_at: str) -> list[Document]:
+    """One record per ``## question`` entry and one per alternative phrasing."""
+    lang = str(front.get("lang") or detect_lang(body))
+    docs: list[Document] = []
+    entries = re.split(r"^##\s+", body, flags=re.M)[1:]
+    if not entries:
+        raise LoadError("FAQ file has no '## question' entries")
+    for entry in entries:
+        question, _, rest = entry.partition("\n")
+        question = question.strip()
+        meta_comments = {k.lower(): v.strip() for k, v in _META_COMMENT.findall(rest)}
+        also = [a.strip() for m in _ALSO.findall(rest) for a in m.split("|") if a.strip()]
+        answer = _META_COMMENT.sub("", rest).strip()
+        if not answer:
+            raise LoadError(f"FAQ entry {question!r} has no answer")
+        entry_id = meta_comments.get("id") or slugify(question)
+        doc_id = f"{source}#{entry_id}"
+        base = {
+            "doc_id": doc_id,
+            "title": question,
+            "kind": "faq",
+            "lang": lang,
+            "source": source,
+            "intent": meta_comments.get("intent", ""),
+            "answer": answer,
+            "updated_at": updated_at,
+        }
+        docs.append(Document(page_content=f"{question}\n{answer}", metadata={**base, "variant": "entry"}))
+        for phrasing in [question, *also]:
+            docs.append(Document(page_content=phrasing, metadata={**base, "variant": "question"}))
+    return docs
+
+
+# --------------------------------------------------------------------------- HTML / PDF
+
+
+class _HTMLToText(HTMLParser):
+    """HTML → text with headings as Markdown ``#`` lines; scripts and styles dropped."""
+
+    _BLOCK = {"p", "div", "li", "br", "tr", "section", "article", "footer", "header", "address"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+        self._heading = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "noscript"):
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._heading = int(tag[1])
+            self.parts.append("\n\n" + "#" * self._heading + " ")
+        elif tag in self._BLOCK:
+            self.parts.append("\n- " if tag == "li" else "\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "noscript"):
+            self._skip = max(0, self._skip - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif re.fullmatch(r"h[1-6]", tag):
+            self._heading = 0
+            self.parts.append("\n\n")
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        if self._in_title:
+            self.title += data.strip()
+            return
+        text = re.sub(r"\s+", " ", data)
+        if text.strip():
+            self.parts.append(text)
+
+    def text(self) -> str:
+        out = "".join(self.parts)
+        out = re.sub(r"[ \t]+\n", "\n", out)
+        return re.sub(r"\n{3,}", "\n\n", out).strip()
+
+
+def html_to_markdown(raw: str) -> tuple[str, str]:
+    """``(title, text)`` of an HTML page; headings become ``#`` lines for the chunker."""
+    parser = _HTMLToText()
+    parser.feed(raw)
+    parser.close()
+    return html.unescape(parser.title), parser.text()
+
+
+def pdf_pages(path: Path) -> list[str]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        return [(page.extract_text() or "") for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise LoadError(f"unreadable PDF: {exc}") from exc
+
+
+# --------------------------------------------------------------------------- dispatch
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"not UTF-8 text (byte {exc.start})") from exc
+    except OSError as exc:
+        raise LoadError(exc.strerror or str(exc)) from exc
+
+
+def load_file(path: Path, source: str, updated_at: str = "") -> list[Document]:
+    """All records of one file (chunked where the kind calls for it).
+
+    Raises :class:`LoadError` when the file cannot be read or parsed.
+    """
+    from knowledge.chunking import chunk_markdown, chunk_plain
+
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"unsupported file type {suffix!r}")
+    if suffix == ".pdf":
+        pages = pdf_pages(path)
+        if not any(p.strip() for p in pages):
+            raise LoadError("PDF has no extractable text")
+        base = {"title": path.stem.replace("-", " ").replace("_", " ").title(), "kind": "pdf"}
+        docs = []
+        for number, page in enumerate(pages, start=1):
+            for doc in chunk_plain(page, source, {**base, "page": number}, updated_at):
+                doc.metadata["doc_id"] = f"{source}#page-{number}"
+                docs.append(doc)
+        return docs
+    text = read_text(path)
+    if suffix == ".csv":
+        return load_catalogue_csv(text, source, updated_at)
+    if suffix == ".json":
+        return load_catalogue_json(text, source, updated_at)
+    if suffix in (".html", ".htm"):
+        title, body = html_to_markdown(text)
+        if not body:
+            raise LoadError("HTML page has no text")
+        return chunk_markdown(body, source, {"title": title or path.stem, "kind": "page"}, updated_at)
+    front, body = split_front_matter(text)
+    front = {k: _scalar(v) for k, v in front.items()}
+    if not body.strip():
+        raise LoadError("file is empty")
+    if str(front.get("kind", "")).lower() == "faq":
+        return load_faq_markdown(body, front, source, updated_at)
+    default_kind = "text" if suffix == ".txt" else "policy"
+    meta = {"title": path.stem.replace("-", " ").replace("_", " ").capitalize(), "kind": default_kind, **front}
+    if suffix == ".txt":
+        return chunk_plain(body, source, meta, updated_at)
+    return chunk_markdown(body, source, meta, updated_at)
