@@ -71,9 +71,11 @@ class Retriever:
         self.store = store
         self.top_k = top_k
 
-    def retrieve(self, query: str, lang: str = "en", k: int | None = None) -> list[Source]:
+    def retrieve(self, query: str, lang: str = "en", k: int | None = None, vector=None) -> list[Source]:
+        """Best sources for ``query`` (pass ``vector`` if its embedding is already known)."""
         k = k or self.top_k
-        vector = self.store.embedder.embed_query(query)
+        if vector is None:
+            vector = self.store.embedder.embed_query(query)
         where = {"lang": "zh"} if lang == "zh" else {"lang": {"$ne": "zh"}}
         hits = self.store.search(vector, k=k * 6, where=where)
         if lang == "zh" and (not hits or hits[0].score < 0.6):

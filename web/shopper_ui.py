@@ -7,7 +7,6 @@ instead of a stack trace. The user id may come from the page URL (``?user_id=u42
 a store can pass its logged-in customer.
 """
 
-from __future__ import annotations
 
 import html
 import logging

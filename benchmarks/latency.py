@@ -1,0 +1,156 @@
+"""Latency of the default backend, and the same model under llama.cpp, in one run.
+
+``python -m benchmarks.latency [--json OUT] [--turns N]``
+
+- ``cold_start_s``: a new process builds the service, loads every model (dequantised
+  weights cached under KEFU_DATA_DIR/models) and answers one question;
+- ``ttft_s``: time to the first shown text of a turn (after the grounding check);
+- ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
+- ``decode_tokens_per_s``: raw generation speed on a fixed prompt.
+
+The llama.cpp column (``llama-cpp-python``, optional, benchmark-only) runs the same GGUF
+with the same prompt; ratios compare it with Kefu's default transformers backend.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.common import REPO, build_demo_index, emit, fresh_settings, parser, quiet_libraries
+
+QUESTIONS = [
+    "Do you have wireless headphones with a long battery life?",
+    "How much does it cost to ship an order to Canada?",
+    "Can I return a video game after opening it?",
+    "What does Harbor Lane Protect cover?",
+    "How long does standard shipping take?",
+    "Is there a tent for two people in stock?",
+    "Which payment methods can I use?",
+    "What happens if my parcel arrives damaged?",
+    "Do you sell racing games for the PS4?",
+    "Can I change the address on an order that has shipped?",
+]
+PROMPT = [
+    {"role": "system", "content": "You are a helpful shop assistant."},
+    {"role": "user", "content": "Explain in a few sentences how a customer can return an item bought online."},
+]
+
+COLD_START = """
+import time, sys
+t0 = time.perf_counter()
+sys.path.insert(0, {repo!r})
+from bot.config import Settings
+from bot.service import ChatService
+s = Settings(_env_file=None, data_dir={data!r})
+svc = ChatService(s)
+svc.warm()
+svc.turn("How long does standard shipping take?")
+print(time.perf_counter() - t0)
+"""
+
+
+def decode_speed(llm, max_new_tokens: int = 64) -> tuple[float, float]:
+    """(time to first token, tokens per second) of ``llm.stream`` on the fixed prompt."""
+    tok = llm._tokenizer
+    start = time.perf_counter()
+    first = None
+    text = ""
+    for piece in llm.stream(PROMPT, max_new_tokens=max_new_tokens):
+        if first is None:
+            first = time.perf_counter() - start
+        text += piece
+    total = time.perf_counter() - start
+    n = len(tok(text, add_special_tokens=False)["input_ids"])
+    return first or total, n / max(total - (first or 0), 1e-6)
+
+
+def llama_cpp_speed(max_new_tokens: int = 64) -> dict[str, float] | None:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        print("llama.cpp column skipped: pip install llama-cpp-python (optional, compiles for ~8 min)")
+        return None
+    from bot.llm_transformers import bundled_gguf_path
+
+    t0 = time.perf_counter()
+    llm = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count() or 2, verbose=False)
+    load = time.perf_counter() - t0
+    start = time.perf_counter()
+    first, n = None, 0
+    for chunk in llm.create_chat_completion(PROMPT, max_tokens=max_new_tokens, temperature=0, stream=True):
+        if chunk["choices"][0]["delta"].get("content"):
+            n += 1
+            if first is None:
+                first = time.perf_counter() - start
+    total = time.perf_counter() - start
+    return {"load_s": load, "decode_ttft_s": first or total, "decode_tokens_per_s": n / max(total - (first or 0), 1e-6)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("latency", __doc__.splitlines()[0])
+    p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
+    args = p.parse_args(argv)
+    quiet_libraries()
+    from bot.llm_transformers import TransformersLLM
+    from bot.service import ChatService
+
+    settings = fresh_settings()
+    build_demo_index(settings)
+    cache = REPO / "data" / "models"
+    llm = TransformersLLM("bundled", cache_dir=cache)
+    t0 = time.perf_counter()
+    llm.warm()
+    load = time.perf_counter() - t0
+    # cold start of a fresh process (weights cache now exists)
+    link = settings.data_dir / "models"
+    if not link.exists():
+        link.symlink_to(cache, target_is_directory=True)
+    code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=900)
+    cold = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
+    if out.returncode:
+        print("cold start failed:", out.stderr.strip().splitlines()[-1:])
+
+    service = ChatService(settings, llm=llm)
+    service.warm()
+    ttfts, turns, modes = [], [], []
+    for q in (QUESTIONS * 3)[: args.turns]:
+        start = time.perf_counter()
+        first = None
+        for kind, value in service.stream(q):
+            if kind == "delta" and first is None:
+                first = time.perf_counter() - start
+            if kind == "final":
+                modes.append(value.mode)
+        turns.append(time.perf_counter() - start)
+        ttfts.append(first if first is not None else turns[-1])
+    d_first, d_rate = decode_speed(llm)
+    kefu = {
+        "cold_start_s": cold,
+        "model_load_s": load,
+        "ttft_p50_s": float(np.percentile(ttfts, 50)),
+        "turn_p50_s": float(np.percentile(turns, 50)),
+        "turn_p95_s": float(np.percentile(turns, 95)),
+        "llm_turn_share": sum(m in ("llm", "extractive") for m in modes) / len(modes),
+        "decode_ttft_s": d_first,
+        "decode_tokens_per_s": d_rate,
+    }
+    results = {"kefu (transformers fp32)": kefu}
+    cpp = llama_cpp_speed()
+    if cpp:
+        results["llama.cpp"] = cpp
+        results["llama.cpp/kefu"] = {
+            "decode_tokens_per_s": cpp["decode_tokens_per_s"] / d_rate,
+            "decode_ttft_s": cpp["decode_ttft_s"] / d_first,
+        }
+    emit(results, args.json, "Latency (bundled SmolLM2-135M on this CPU)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

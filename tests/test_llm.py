@@ -1,0 +1,103 @@
+"""LLM seam: fake backend, factory, and the OpenAI-compatible backend against a real local server."""
+
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from bot.llm import FakeLLM, LLMError, make_llm
+
+
+def test_fake_llm_replays_queue_then_quotes_first_source():
+    llm = FakeLLM(replies=["first answer"])
+    assert llm.complete([{"role": "user", "content": "q"}]) == "first answer"
+    prompt = "<sources>\n[1] Returns\nReturns > Window\nWithin 30 days. Then more.\n\n[2] Other\nx\n</sources>\n\nQuestion: q"
+    assert llm.complete([{"role": "user", "content": prompt}]) == "Within 30 days. [1]"
+    assert len(llm.calls) == 2
+
+
+def test_factory(settings):
+    assert isinstance(make_llm(settings.model_copy(update={"llm": "fake"})), FakeLLM)
+    with pytest.raises(ValueError, match="KEFU_LLM_BASE_URL"):
+        make_llm(settings.model_copy(update={"llm": "openai:x"}))
+    from bot.llm_openai import OpenAICompatibleLLM
+    from bot.llm_transformers import TransformersLLM
+
+    assert isinstance(make_llm(settings.model_copy(update={"llm": "openai:m", "llm_base_url": "http://x/v1"})), OpenAICompatibleLLM)
+    assert isinstance(make_llm(settings.model_copy(update={"llm": "bundled"})), TransformersLLM)
+
+
+def test_missing_gguf_is_a_clear_error(tmp_path):
+    from bot.llm_transformers import resolve_spec
+
+    with pytest.raises(LLMError, match="no GGUF file"):
+        resolve_spec(f"gguf:{tmp_path / 'none.gguf'}")
+    assert resolve_spec("bundled")[1].name.endswith(".gguf")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def openai_server():
+    """A tiny OpenAI-compatible server on 127.0.0.1 that streams a fixed reply."""
+    import uvicorn
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    api = FastAPI()
+    seen = {}
+
+    @api.post("/v1/chat/completions")
+    async def completions(request: Request):
+        body = await request.json()
+        seen["body"], seen["auth"] = body, request.headers.get("authorization")
+        if body["model"] == "broken":
+            return JSONResponse({"error": {"message": "boom"}}, status_code=500)
+        if body["model"] == "slow":
+            import asyncio
+
+            await asyncio.sleep(3)
+
+        def events():
+            for word in ["Within ", "30 ", "days."]:
+                yield "data: " + json.dumps({"choices": [{"delta": {"content": word}}]}) + "\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/v1", seen
+    server.should_exit = True
+    thread.join(5)
+
+
+def test_openai_backend_streams(openai_server):
+    from bot.llm_openai import OpenAICompatibleLLM
+
+    url, seen = openai_server
+    llm = OpenAICompatibleLLM(url, "tiny", api_key="sk-test")
+    assert list(llm.stream([{"role": "user", "content": "hi"}], max_new_tokens=7)) == ["Within ", "30 ", "days."]
+    assert seen["body"]["stream"] is True and seen["body"]["max_tokens"] == 7 and seen["auth"] == "Bearer sk-test"
+
+
+def test_openai_backend_errors_become_llm_errors(openai_server):
+    from bot.llm_openai import OpenAICompatibleLLM
+
+    url, _ = openai_server
+    with pytest.raises(LLMError, match="500"):
+        OpenAICompatibleLLM(url, "broken").complete([{"role": "user", "content": "x"}])
+    with pytest.raises(LLMError, match="unreachable"):
+        OpenAICompatibleLLM(url, "slow", timeout=0.5).complete([{"role": "user", "content": "x"}])
+    with pytest.raises(LLMError, match="unreachable"):
+        OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", "m").complete([{"role": "user", "content": "x"}])
