@@ -67,3 +67,20 @@ def build_messages(
     )
     messages.append({"role": "user", "content": user})
     return messages
+
+HANDOFF_TEXT = {
+    "en": "I'm connecting you with a member of our support team; they can see our whole conversation. "
+    "You are number {position} in the queue, and you can keep writing here in the meantime.",
+    "zh": "正在为您转接人工客服，客服可以看到我们的全部对话。您目前排在第 {position} 位，等待期间可以继续留言。",
+}
+
+WAITING_TEXT = {
+    "en": "Thanks, I've added that to your case. A member of our team will reply here shortly "
+    "(you are number {position} in the queue).",
+    "zh": "已将您的留言加入工单，人工客服稍后会在这里回复您（您目前排在第 {position} 位）。",
+}
+
+APOLOGY = {
+    "en": "I'm sorry about the trouble.",
+    "zh": "非常抱歉给您带来不便。",
+}

@@ -17,7 +17,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
-from bot.prompts import GREETING_TEXT, THANKS_TEXT
+from bot.errors import BadInput
+from bot.prompts import APOLOGY, GREETING_TEXT, HANDOFF_TEXT, THANKS_TEXT, WAITING_TEXT
 from bot.rag import Answer, Answerer, Retriever
 from bot.router import intent_from_sources, resolve_followup, route
 
@@ -32,10 +33,6 @@ def lazy(owner, attr: str, build):
                 value = build()
                 setattr(owner, attr, value)
     return value
-
-
-class BadInput(ValueError):
-    """The request cannot be served as given; the message is shown to the client."""
 
 
 @dataclass
@@ -75,6 +72,7 @@ class ChatService:
         self._llm, self._embedder, self._knowledge = llm, embedder, knowledge
         self._sessions, self._sentiment, self._recommender = sessions, sentiment, recommender
         self._answerer: Answerer | None = None
+        self._guard = self._desk = self._policy = None
         self._lock = threading.RLock()
         self.ready = False
 
@@ -125,6 +123,33 @@ class ChatService:
         return lazy(self, "_recommender", build)
 
     @property
+    def guard(self):
+        def build():
+            from bot.guard import Guard
+
+            return Guard(rate_limit_per_minute=self.settings.rate_limit_per_minute)
+
+        return lazy(self, "_guard", build)
+
+    @property
+    def desk(self):
+        def build():
+            from bot.handoff import HandoffDesk
+
+            return HandoffDesk(self.sessions)
+
+        return lazy(self, "_desk", build)
+
+    @property
+    def policy(self):
+        def build():
+            from bot.escalation import EscalationPolicy
+
+            return EscalationPolicy.from_settings(self.settings)
+
+        return lazy(self, "_policy", build)
+
+    @property
     def answerer(self) -> Answerer:
         return lazy(self, "_answerer", lambda: Answerer(self.settings, self.llm, self.embedder))
 
@@ -153,80 +178,180 @@ class ChatService:
             raise BadInput(f"message is too long ({len(text)} characters; the limit is {self.settings.max_message_chars})")
         return text
 
-    def turn(self, message: str, session_id: str | None = None, user_id: str | None = None) -> Reply:
+    def turn(self, message: str, session_id: str | None = None, user_id: str | None = None, client: str | None = None) -> Reply:
         final = None
-        for kind, value in self.stream(message, session_id=session_id, user_id=user_id):
+        for kind, value in self.stream(message, session_id=session_id, user_id=user_id, client=client):
             if kind == "final":
                 final = value
         assert final is not None
         return final
 
-    def stream(self, message: str, session_id: str | None = None, user_id: str | None = None) -> Iterator[tuple[str, object]]:
+    def stream(
+        self, message: str, session_id: str | None = None, user_id: str | None = None, client: str | None = None
+    ) -> Iterator[tuple[str, object]]:
+        """One shopper turn: ``("delta", text)`` events as checked text is ready, then ``("final", Reply)``."""
         from knowledge.loaders import detect_lang
 
         t0 = time.perf_counter()
-        text = self.validate(message)
+        raw = self.validate(message)
         if session_id is not None and (not isinstance(session_id, str) or not 0 < len(session_id) <= 64):
             raise BadInput("session_id must be a string of 1 to 64 characters")
         if user_id is not None and (not isinstance(user_id, str) or not 0 < len(user_id) <= 128):
             raise BadInput("user_id must be a string of 1 to 128 characters")
+        guarded = self.guard.check_input(raw, session_id=session_id, client=client)
+        text = guarded.text  # PII redacted: the only form used from here on
         sid = self.sessions.ensure_session(session_id, user_id)
         session = self.sessions.get_session(sid)
-        user_id = user_id or (session.user_id if session else None)
+        user_id = user_id or session.user_id
+        if session.handoff_state == "resolved":
+            self.desk.reopen(sid)  # a new message after resolution starts afresh with the bot
+        state = "bot" if session.handoff_state == "resolved" else session.handoff_state
         lang = detect_lang(text)
         mood = self.sentiment.score(text)
         sentiment = {"label": mood.label, "score": round(float(mood.score), 4), "polarity": round(float(mood.polarity), 4)}
-        history = self.sessions.turns(sid, limit=self.settings.history_turns * 2)
         latency: dict[str, float] = {"sentiment": time.perf_counter() - t0}
+        user_data = {"sentiment": sentiment, "lang": lang, "pii": guarded.pii, "injection": guarded.injection}
 
+        if state in ("waiting_for_human", "human"):
+            yield "final", self._while_handed_off(sid, text, state, sentiment, user_data, t0)
+            return
+
+        history = self._since_reset(self.sessions.turns(sid, limit=40))
         routed = route(text)
         answer: Answer
         if routed in ("greeting", "thanks"):
             table = GREETING_TEXT if routed == "greeting" else THANKS_TEXT
             answer = Answer(table.get(lang, table["en"]), False, [], "smalltalk")
             yield "delta", answer.text
+        elif routed == "contact_human_agent":
+            answer = Answer("", False, [], "handoff")
         else:
             previous = [t.text for t in history if t.role == "user"]
             query = resolve_followup(text, previous)
             t1 = time.perf_counter()
             sources = self.retriever.retrieve(query, lang=lang)
             latency["retrieve"] = time.perf_counter() - t1
-            past = [(t.role, t.text) for t in history if t.role in ("user", "assistant")]
+            past = [(t.role, t.text) for t in history if t.role in ("user", "assistant")][-self.settings.history_turns * 2 :]
             answer = None  # type: ignore[assignment]
             t2 = time.perf_counter()
-            for kind, value in self.answerer.answer(text if query == text else query, sources, past, lang):
+            for kind, value in self.answerer.answer(query, sources, past, lang):
                 if kind == "delta":
                     yield "delta", value
                 else:
                     answer = value  # type: ignore[assignment]
             latency["answer"] = time.perf_counter() - t2
             latency.update({k: v for k, v in answer.timings.items() if v is not None})
-        intent = routed or intent_from_sources(answer.retrieved or answer.sources)
-        if answer.abstained and routed is None:
-            intent = "unknown"
+        intent = routed or ("unknown" if answer.abstained else intent_from_sources(answer.retrieved or answer.sources))
+        upset = mood.label == "negative" or intent == "complaint"
+        recommendations = [] if upset and intent != "recommend" else self.recommendations(user_id, text, intent, answer)
+        text_out = self.guard.check_output(answer.text, self.answerer.system_prompt)
+        if upset and not answer.abstained and text_out and answer.mode not in ("smalltalk", "handoff"):
+            text_out = f"{APOLOGY.get(lang, APOLOGY['en'])} {text_out}"
 
-        recommendations = self.recommendations(user_id, text, intent, answer)
+        # Escalation reads the whole conversation since the last reset, this turn included.
+        from bot.escalation import TurnSignal
+
+        signals = [self._signal(history, i) for i, t in enumerate(history) if t.role == "user"]
+        signals.append(TurnSignal(text=text, polarity=mood.polarity, label=mood.label, intent=intent, abstained=answer.abstained))
+        decision = self.policy.decide(signals)
+        state_out = "bot"
+        if routed == "contact_human_agent" or decision.escalate:
+            reason = decision.reason if decision.escalate else "the customer asked for a person"
+            packet = self._packet(sid, user_id, history, signals, answer, recommendations, reason, text)
+            case = self.desk.escalate(sid, reason, packet, urgency=getattr(decision, "urgency", "normal") or "normal")
+            state_out = case.state
+            note = HANDOFF_TEXT.get(lang, HANDOFF_TEXT["en"]).format(position=case.position or 1)
+            text_out = f"{text_out}\n\n{note}".strip() if text_out else note
+            yield "delta", ("\n\n" if answer.text else "") + note
+            recommendations = []
         latency["total"] = time.perf_counter() - t0
         reply = Reply(
             session_id=sid,
-            reply=answer.text,
+            reply=text_out,
             abstained=answer.abstained,
             sources=[s.to_api() for s in answer.sources],
             intent=intent,
-            sentiment=sentiment,
+            sentiment={k: sentiment[k] for k in ("label", "score")},
             recommendations=recommendations,
-            handoff={"state": session.handoff_state if session else "bot"},
+            handoff={"state": state_out},
             mode=answer.mode,
             retrieved=[s.to_api() | {"kind": s.kind, "intent": s.intent, "text": s.text} for s in answer.retrieved],
             checks=answer.checks,
             latency={k: round(v, 4) for k, v in latency.items()},
         )
-        user_data = {"sentiment": sentiment, "intent": intent, "lang": lang}
-        reply_data = {
-            k: v for k, v in reply.to_dict().items() if k not in ("session_id", "reply", "turn_id")
-        }
+        user_data["intent"] = intent
+        reply_data = {k: v for k, v in reply.to_dict().items() if k not in ("session_id", "reply", "turn_id")}
+        reply_data["sentiment"] = sentiment
         reply.turn_id = self.sessions.add_exchange(sid, text, user_data, reply.reply, reply_data)
         yield "final", reply
+
+    # -- handoff helpers -------------------------------------------------------------------
+    @staticmethod
+    def _since_reset(turns: list) -> list:
+        """Turns after the last reopen (a resolved case starts the conversation afresh)."""
+        for i in range(len(turns) - 1, -1, -1):
+            if turns[i].role == "system" and (turns[i].data or {}).get("event") in ("reopen", "resolve"):
+                return turns[i + 1 :]
+        return turns
+
+    @staticmethod
+    def _signal(history: list, i: int):
+        from bot.escalation import TurnSignal
+
+        turn = history[i]
+        data = turn.data or {}
+        nxt = next((t for t in history[i + 1 :] if t.role == "assistant"), None)
+        mood = data.get("sentiment") or {}
+        return TurnSignal(
+            text=turn.text,
+            polarity=float(mood.get("polarity", 0.0)),
+            label=str(mood.get("label", "neutral")),
+            intent=data.get("intent"),
+            abstained=bool(nxt and (nxt.data or {}).get("abstained")),
+        )
+
+    def _while_handed_off(self, sid: str, text: str, state: str, sentiment: dict, user_data: dict, t0: float) -> Reply:
+        """A person is coming or already here: the message goes to the case, the bot stays quiet."""
+        case = self.desk.case_for_session(sid)
+        lang = user_data["lang"]
+        if state == "waiting_for_human":
+            note = WAITING_TEXT.get(lang, WAITING_TEXT["en"]).format(position=(case.position if case else None) or 1)
+        else:
+            note = ""
+        turn_id = self.sessions.add_turn(sid, "user", text, user_data | {"intent": "handoff", "case": case.id if case else None})
+        return Reply(
+            session_id=sid,
+            reply=note,
+            abstained=False,
+            sources=[],
+            intent="handoff",
+            sentiment={k: sentiment[k] for k in ("label", "score")},
+            handoff={"state": state} | ({"position": case.position} if case and case.position else {}),
+            turn_id=turn_id,
+            mode="handoff",
+            latency={"total": round(time.perf_counter() - t0, 4)},
+        )
+
+    def _packet(self, sid, user_id, history, signals, answer, recommendations, reason, text) -> dict:
+        """What the staff member sees first: summary, transcript, intents, sources, mood, profile."""
+        first = next((s.text for s in signals), text)
+        intents = [s.intent for s in signals if s.intent]
+        timeline = [{"turn": n, "label": s.label, "polarity": round(s.polarity, 3)} for n, s in enumerate(signals, start=1)]
+        sources = [s.get("id") for t in history if t.role == "assistant" for s in (t.data or {}).get("sources", [])]
+        sources += [s.id for s in answer.sources]
+        shown = [r.get("title") for t in history if t.role == "assistant" for r in (t.data or {}).get("recommendations", [])]
+        shown += [r["title"] for r in recommendations]
+        events = self.sessions.events(user_id) if user_id else []
+        return {
+            "summary": f"{reason}. The customer first wrote: \"{first[:200]}\"; latest: \"{text[:200]}\".",
+            "reason": reason,
+            "intents": intents,
+            "sentiment_timeline": timeline,
+            "sources_used": list(dict.fromkeys(x for x in sources if x)),
+            "recommendations_shown": list(dict.fromkeys(x for x in shown if x)),
+            "customer": {"user_id": user_id, "events": [{"item_id": i, "type": t} for i, t in events[-20:]]},
+            "transcript": [{"role": t.role, "text": t.text} for t in history] + [{"role": "user", "text": text}],
+        }
 
     # -- recommendations -------------------------------------------------------------------
     def recommendations(self, user_id: str | None, text: str, intent: str, answer: Answer) -> list[dict]:

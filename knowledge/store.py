@@ -102,7 +102,7 @@ class KnowledgeStore:
         """The ``k`` nearest records to a query text (or its embedding), best first."""
         if self.count() == 0:
             return []
-        vector = self.embedder.embed_query(query) if isinstance(query, str) else list(query)
+        vector = self.embedder.embed_query(query) if isinstance(query, str) else [float(x) for x in query]
         res = self.collection.query(
             query_embeddings=[vector],
             n_results=min(k, self.count()),

@@ -47,9 +47,9 @@ class HybridRecommender(Recommender):
     uses_text = True
     common_defaults = {**Recommender.common_defaults, "half_life": 3.0}
     defaults = {
-        "factors": 64, "epochs": 30, "lr": 0.002, "batch_size": 512, "max_history": 20,
+        "factors": 64, "epochs": 30, "lr": 0.003, "batch_size": 1024, "max_history": 20,
         "id_dropout": 0.25, "weight_decay": 0.0, "patience": 3, "seed": 0, "device": "auto",
-        "threads": 0, "full_softmax_max": 50000, "negatives": 8192, "cold_bias_quantile": 0.5,
+        "threads": 0, "full_softmax_max": 5000, "negatives": 2048, "cold_bias_quantile": 0.5,
         "embedder": "bundled",
     }
 

@@ -38,6 +38,34 @@ class FeedbackRequest(BaseModel):
     comment: StrictStr = Field("", max_length=2000)
 
 
+class StaffReply(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: StrictStr = Field(min_length=1, max_length=4000)
+
+
+def staff_guard(settings):
+    """A FastAPI dependency: HTTP Basic auth against KEFU_STAFF_USERS; returns the user name."""
+    import secrets
+
+    from fastapi import Depends
+    from fastapi.security import HTTPBasic, HTTPBasicCredentials
+
+    basic = HTTPBasic(auto_error=False)
+
+    def check(credentials: HTTPBasicCredentials | None = Depends(basic)) -> str:
+        users = settings.staff_credentials
+        if not users:
+            raise HTTPException(403, "staff access is disabled: set KEFU_STAFF_USERS")
+        if credentials is None:
+            raise HTTPException(401, "staff credentials required", headers={"WWW-Authenticate": "Basic"})
+        expected = users.get(credentials.username)
+        if expected is None or not secrets.compare_digest(expected.encode(), credentials.password.encode()):
+            raise HTTPException(401, "wrong user name or password", headers={"WWW-Authenticate": "Basic"})
+        return credentials.username
+
+    return check
+
+
 def error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind}, "detail": message})
 
@@ -55,11 +83,23 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException):
-        return error(exc.status_code, str(exc.detail), "invalid_request_error" if exc.status_code < 500 else "server_error")
+        resp = error(exc.status_code, str(exc.detail), "invalid_request_error" if exc.status_code < 500 else "server_error")
+        for key, value in (exc.headers or {}).items():
+            resp.headers[key] = value
+        return resp
+
+
+def bad_input_status(exc: Exception) -> int:
+    """413 for oversized messages, 429 for rate limits, else 422."""
+    from bot.guard import RateLimited
+
+    if isinstance(exc, RateLimited):
+        return 429
+    return 413 if "too long" in str(exc) else 422
 
 
 def build_router(service) -> APIRouter:
-    from bot.service import BadInput
+    from bot.errors import BadInput
 
     router = APIRouter()
 
@@ -77,12 +117,12 @@ def build_router(service) -> APIRouter:
         return {"status": "ok"}
 
     @router.post("/api/chat")
-    async def chat(body: ChatRequest):
+    async def chat(body: ChatRequest, request: Request):
+        client = request.client.host if request.client else None
         try:
-            reply = await run_in_threadpool(service.turn, body.message, body.session_id, body.user_id)
+            reply = await run_in_threadpool(service.turn, body.message, body.session_id, body.user_id, client)
         except BadInput as exc:
-            status = 413 if "too long" in str(exc) else 422
-            return error(status, str(exc))
+            return error(bad_input_status(exc), str(exc))
         return reply.to_api()
 
     @router.get("/api/recommend")
@@ -112,5 +152,63 @@ def build_router(service) -> APIRouter:
         except KeyError:
             return error(404, "unknown session_id or turn_id")
         return {"status": "ok", "feedback_id": fid}
+
+    @router.get("/api/sessions/{session_id}/messages")
+    async def messages(session_id: str, after: int = Query(0, ge=0)):
+        """Turns after ``after`` (staff replies, system notes): what a chat client polls while handed off."""
+        session = await run_in_threadpool(service.sessions.get_session, session_id)
+        if session is None:
+            return error(404, "unknown session_id")
+        turns = await run_in_threadpool(service.sessions.turns, session_id)
+        return {
+            "handoff": {"state": session.handoff_state},
+            "messages": [
+                {"id": t.id, "role": t.role, "text": t.text, "at": t.created_at.isoformat(timespec="seconds")}
+                for t in turns
+                if t.id > after
+            ],
+        }
+
+    # -- staff: the handoff queue ---------------------------------------------------------------
+    from fastapi import Depends
+
+    from bot.handoff import InvalidTransition
+
+    staff = staff_guard(service.settings)
+
+    @router.get("/api/handoffs")
+    async def handoffs(user: str = Depends(staff), all: bool = False):  # noqa: A002
+        cases = await run_in_threadpool(service.desk.queue, all)
+        return {"handoffs": [c.to_api() for c in cases]}
+
+    @router.get("/api/handoffs/{case_id}")
+    async def handoff(case_id: int, user: str = Depends(staff)):
+        try:
+            return (await run_in_threadpool(service.desk.get, case_id)).to_api()
+        except KeyError:
+            return error(404, f"no handoff {case_id}")
+
+    async def act(fn, *args):
+        try:
+            result = await run_in_threadpool(fn, *args)
+        except KeyError:
+            return error(404, f"no handoff {args[0]}")
+        except InvalidTransition as exc:
+            return error(409, str(exc))
+        except ValueError as exc:
+            return error(422, str(exc))
+        return result.to_api() if hasattr(result, "to_api") else {"status": "ok", "turn_id": result}
+
+    @router.post("/api/handoffs/{case_id}/take")
+    async def take(case_id: int, user: str = Depends(staff)):
+        return await act(service.desk.take, case_id, user)
+
+    @router.post("/api/handoffs/{case_id}/reply")
+    async def reply(case_id: int, body: StaffReply, user: str = Depends(staff)):
+        return await act(service.desk.reply, case_id, user, body.text)
+
+    @router.post("/api/handoffs/{case_id}/resolve")
+    async def resolve(case_id: int, user: str = Depends(staff)):
+        return await act(service.desk.resolve, case_id, user)
 
     return router

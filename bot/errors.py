@@ -1,0 +1,5 @@
+"""Errors shared across the bot package (kept apart so any module can raise them)."""
+
+
+class BadInput(ValueError):
+    """The request cannot be served as given; the message is shown to the client as is."""

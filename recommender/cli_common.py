@@ -1,0 +1,40 @@
+"""Shared bits of the ``recommender`` command-line tools: one-line errors and data loading.
+
+Example::
+
+    >>> fail("no such file")   # prints "error: no such file" to stderr, exits 2
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+from recommender.data import DataError, Interactions, item_text, load_dataset
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``error: message`` (one line) on stderr and exit with ``code``."""
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def load_or_fail(interactions: Path, items: Path | None) -> tuple[Interactions, dict[str, str]]:
+    """Interactions plus item texts (id → text, empty without an items file); exits on bad data."""
+    try:
+        inter, rows = load_dataset(interactions, items)
+    except DataError as exc:
+        fail(str(exc))
+    texts = {i: item_text(r) for i, r in (rows or {}).items()}
+    return inter, texts
+
+
+def parse_model_list(value: str) -> list[str]:
+    from recommender.base import MODELS
+
+    names = [n.strip().lower() for n in value.split(",") if n.strip()]
+    bad = [n for n in names if n not in MODELS]
+    if bad or not names:
+        fail(f"unknown model(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODELS)}")
+    return names
