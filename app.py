@@ -4,8 +4,10 @@
 starts nothing: :func:`create_app` builds the app, and models load in a background
 thread when the server starts (``/healthz`` answers 503 until they are ready).
 
-Routes: ``/healthz``, ``/api/*`` (see web/api.py), ``/`` shopper chat, ``/widget``
-compact chat for iframes.
+Routes: ``/healthz``, ``/api/*`` (see web/api.py), ``/v1/*`` OpenAI-compatible API
+(web/openai_api.py), ``/`` shopper chat, ``/widget`` compact chat for iframes, ``/staff``
+console (HTTP Basic against KEFU_STAFF_USERS; refused without it). Framing and staff
+access rules live in web/security.py.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ def create_app(settings=None, service=None, warm: bool = True):
     from bot.config import get_settings
     from bot.service import ChatService
     from web.api import build_router, install_error_handlers
+    from web.openai_api import build_openai_router
+    from web.security import SecurityMiddleware, gradio_staff_user
     from web.shopper_ui import build_shopper_ui
+    from web.staff_ui import build_staff_ui
 
     settings = settings or get_settings()
     service = service or ChatService(settings)
@@ -50,10 +55,17 @@ def create_app(settings=None, service=None, warm: bool = True):
     app.state.service = service
     install_error_handlers(app)
     app.include_router(build_router(service))
+    app.include_router(build_openai_router(service))
+    app.add_middleware(SecurityMiddleware, settings=settings)
 
     widget = build_shopper_ui(service, compact=True)
     shopper = build_shopper_ui(service, compact=False)
+    staff = build_staff_ui(service)
     app = gr.mount_gradio_app(app, widget, path="/widget", css=widget.kefu_css, footer_links=[], show_error=False)
+    app = gr.mount_gradio_app(
+        app, staff, path="/staff", css=staff.kefu_css, footer_links=[], show_error=True,
+        auth_dependency=gradio_staff_user(settings),
+    )
     app = gr.mount_gradio_app(app, shopper, path="/", css=shopper.kefu_css, footer_links=[], show_error=False)
     return app
 

@@ -37,6 +37,12 @@ THANKS_TEXT = {
     "zh": "不客气！还有什么可以帮您的吗？",
 }
 
+UNAVAILABLE_TEXT = {
+    "en": "I'm sorry, I can't look up our store's information right now. Please try again in a few minutes, "
+    "or I can connect you with a member of our support team.",
+    "zh": "抱歉，我现在无法查询店铺资料。请稍后再试，或者我可以为您转接人工客服。",
+}
+
 DEGRADED_NOTE = {
     "en": "(Our assistant is running in a limited mode right now; here is the most relevant part of our documents.)",
     "zh": "（助手目前处于受限模式，以下是我们资料中最相关的内容。）",
@@ -83,4 +89,9 @@ WAITING_TEXT = {
 APOLOGY = {
     "en": "I'm sorry about the trouble.",
     "zh": "非常抱歉给您带来不便。",
+}
+
+RECOMMEND_TEXT = {
+    "en": "Here are a few picks from our catalogue for you:",
+    "zh": "为您从商品目录中挑选了以下商品：",
 }

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bot.grounding import GroundingChecker, split_sentences, strip_citations
+from bot.guard import strip_instructions
 from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
 
@@ -67,9 +68,13 @@ class Answer:
 class Retriever:
     """Nearest knowledge for a question, grouped by citable unit."""
 
-    def __init__(self, store, top_k: int = 5):
+    def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5):
+        from bot.intents import IntentModelCache
+
         self.store = store
         self.top_k = top_k
+        self.intent_weight = intent_weight
+        self.intents = IntentModelCache(store) if intent_weight else None
 
     def retrieve(self, query: str, lang: str = "en", k: int | None = None, vector=None) -> list[Source]:
         """Best sources for ``query`` (pass ``vector`` if its embedding is already known)."""
@@ -89,6 +94,7 @@ class Retriever:
                 continue
             kind = str(meta.get("kind", "text"))
             text = str(meta.get("answer")) if kind == "faq" and meta.get("answer") else hit.doc.page_content
+            text = strip_instructions(text)  # documents are data: orders planted in them are dropped
             title = str(meta.get("title") or meta.get("section") or meta.get("source") or doc_id)
             grouped[doc_id] = Source(
                 id=doc_id,
@@ -99,7 +105,13 @@ class Retriever:
                 intent=str(meta.get("intent") or ""),
                 metadata=dict(meta),
             )
-        return sorted(grouped.values(), key=lambda s: -s.score)[:k]
+        # Re-rank FAQ entries with the intent model; the cosine (``score``) stays what
+        # thresholds see, so re-ranking never turns an abstention into an answer.
+        proba = self.intents.get().proba(vector) if self.intents and grouped else {}
+        def rank(src: Source) -> float:
+            return src.score + self.intent_weight * proba.get(src.id, 0.0)
+
+        return sorted(grouped.values(), key=lambda s: -rank(s))[:k]
 
 
 class Answerer:

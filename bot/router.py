@@ -29,12 +29,6 @@ _RECOMMEND = re.compile(
     r"anything (like|similar)|similar to|you might like|show me (some|a few))\b|推荐|有什么好",
     re.I,
 )
-_HUMAN = re.compile(
-    r"\b((talk|speak|chat) (to|with) (a |an |some )?(real )?(human|person|agent|someone|representative|rep|manager)|"
-    r"(real|live) (human|person|agent)|human agent|customer service (agent|rep)|"
-    r"(connect|transfer|put) me (to|through)|agent,? please|representative,? please)\b|转人工|人工客服|真人",
-    re.I,
-)
 _ANAPHORA = re.compile(
     r"^(and|also|what about|how about|but|so|then)\b|\b(it|its|that|this|those|these|they|them|there|one)\b|"
     r"那个|这个|它|那|还有",
@@ -48,7 +42,9 @@ def route(message: str) -> str | None:
         return "greeting"
     if _THANKS.match(message):
         return "thanks"
-    if _HUMAN.search(message):
+    from bot.escalation import human_request
+
+    if human_request(message):
         return "contact_human_agent"
     if _RECOMMEND.search(message):
         return "recommend"

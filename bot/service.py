@@ -12,15 +12,27 @@ the ``Reply`` only.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 from bot.errors import BadInput
-from bot.prompts import APOLOGY, GREETING_TEXT, HANDOFF_TEXT, THANKS_TEXT, WAITING_TEXT
+from bot.prompts import (
+    ABSTAIN_TEXT,
+    APOLOGY,
+    GREETING_TEXT,
+    HANDOFF_TEXT,
+    RECOMMEND_TEXT,
+    THANKS_TEXT,
+    UNAVAILABLE_TEXT,
+    WAITING_TEXT,
+)
 from bot.rag import Answer, Answerer, Retriever
 from bot.router import intent_from_sources, resolve_followup, route
+
+log = logging.getLogger("kefu.service")
 
 
 def lazy(owner, attr: str, build):
@@ -72,7 +84,7 @@ class ChatService:
         self._llm, self._embedder, self._knowledge = llm, embedder, knowledge
         self._sessions, self._sentiment, self._recommender = sessions, sentiment, recommender
         self._answerer: Answerer | None = None
-        self._guard = self._desk = self._policy = None
+        self._guard = self._desk = self._policy = self._retriever = None
         self._lock = threading.RLock()
         self.ready = False
 
@@ -127,7 +139,10 @@ class ChatService:
         def build():
             from bot.guard import Guard
 
-            return Guard(rate_limit_per_minute=self.settings.rate_limit_per_minute)
+            return Guard(
+                rate_limit_per_minute=self.settings.rate_limit_per_minute,
+                client_limit_per_minute=getattr(self.settings, "rate_limit_per_client_per_minute", None),
+            )
 
         return lazy(self, "_guard", build)
 
@@ -155,12 +170,14 @@ class ChatService:
 
     @property
     def retriever(self) -> Retriever:
-        return Retriever(self.knowledge, top_k=self.settings.top_k)
+        return lazy(self, "_retriever", lambda: Retriever(self.knowledge, top_k=self.settings.top_k))
 
     def warm(self) -> None:
         """Load every model now (the first shopper should not wait for it)."""
         self.embedder.embed_query("warm up")
         self.knowledge.count()
+        if self.retriever.intents:
+            self.retriever.intents.get()
         self.sessions.healthy()
         self.sentiment.score("warm up")
         self.llm.warm()
@@ -217,34 +234,62 @@ class ChatService:
             return
 
         history = self._since_reset(self.sessions.turns(sid, limit=40))
-        routed = route(text)
+        routed = "refused" if guarded.injection else route(text)
         answer: Answer
-        if routed in ("greeting", "thanks"):
+        if routed == "refused":  # an attempt to override or extract the instructions: no model call
+            from bot.guard import REFUSAL_TEXT
+
+            answer = Answer(REFUSAL_TEXT.get(lang, REFUSAL_TEXT["en"]), False, [], "refused")
+            yield "delta", answer.text
+        elif routed in ("greeting", "thanks"):
             table = GREETING_TEXT if routed == "greeting" else THANKS_TEXT
             answer = Answer(table.get(lang, table["en"]), False, [], "smalltalk")
             yield "delta", answer.text
         elif routed == "contact_human_agent":
             answer = Answer("", False, [], "handoff")
+        elif routed == "recommend" and mood.label != "negative" and (
+            recs := self.recommendations(user_id, text, "recommend", Answer("", False, [], ""))
+        ):
+            answer = self.recommend_answer(recs, lang)
+            yield "delta", answer.text
         else:
             previous = [t.text for t in history if t.role == "user"]
             query = resolve_followup(text, previous)
             t1 = time.perf_counter()
-            sources = self.retriever.retrieve(query, lang=lang)
+            try:
+                sources = self.retriever.retrieve(query, lang=lang)
+            except Exception:  # noqa: BLE001 - the vector store is down: say so, offer a person
+                log.exception("knowledge retrieval failed")
+                sources = None
             latency["retrieve"] = time.perf_counter() - t1
             past = [(t.role, t.text) for t in history if t.role in ("user", "assistant")][-self.settings.history_turns * 2 :]
             answer = None  # type: ignore[assignment]
             t2 = time.perf_counter()
-            for kind, value in self.answerer.answer(query, sources, past, lang):
+            allowed = [s.text for s in sources or []] + [text]
+            events = (
+                iter([("final", Answer(UNAVAILABLE_TEXT.get(lang, UNAVAILABLE_TEXT["en"]), True, [], "unavailable"))])
+                if sources is None
+                else self.answerer.answer(query, sources, past, lang)
+            )
+            for kind, value in events:
                 if kind == "delta":
-                    yield "delta", value
+                    shown = self.guard.check_output(value, self.answerer.system_prompt, allowed)  # never stream a leak
+                    if shown:
+                        yield "delta", shown
                 else:
                     answer = value  # type: ignore[assignment]
             latency["answer"] = time.perf_counter() - t2
             latency.update({k: v for k, v in answer.timings.items() if v is not None})
         intent = routed or ("unknown" if answer.abstained else intent_from_sources(answer.retrieved or answer.sources))
         upset = mood.label == "negative" or intent == "complaint"
-        recommendations = [] if upset and intent != "recommend" else self.recommendations(user_id, text, intent, answer)
-        text_out = self.guard.check_output(answer.text, self.answerer.system_prompt)
+        if answer.mode == "recommend":
+            recommendations = recs
+        else:
+            recommendations = self.recommendations(user_id, text, intent, answer, upset=upset)
+        allowed = [s.text for s in answer.retrieved or answer.sources] + [text]
+        text_out = self.guard.check_output(answer.text, self.answerer.system_prompt, allowed)
+        if answer.text and not text_out:  # everything it said repeated the instructions
+            text_out = ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"])
         if upset and not answer.abstained and text_out and answer.mode not in ("smalltalk", "handoff"):
             text_out = f"{APOLOGY.get(lang, APOLOGY['en'])} {text_out}"
 
@@ -258,6 +303,8 @@ class ChatService:
         if routed == "contact_human_agent" or decision.escalate:
             reason = decision.reason if decision.escalate else "the customer asked for a person"
             packet = self._packet(sid, user_id, history, signals, answer, recommendations, reason, text)
+            if guarded.pii:  # staff-only (behind KEFU_STAFF_USERS): the contact details the case may need
+                packet["unredacted_latest_message"] = guarded.original
             case = self.desk.escalate(sid, reason, packet, urgency=getattr(decision, "urgency", "normal") or "normal")
             state_out = case.state
             note = HANDOFF_TEXT.get(lang, HANDOFF_TEXT["en"]).format(position=case.position or 1)
@@ -354,21 +401,46 @@ class ChatService:
         }
 
     # -- recommendations -------------------------------------------------------------------
-    def recommendations(self, user_id: str | None, text: str, intent: str, answer: Answer) -> list[dict]:
-        """Product suggestions for this turn: on request, or next to a product answer."""
-        k = self.settings.recommend_k
-        if k <= 0 or intent not in ("recommend", "product_question"):
-            return []
+    def _events(self, user_id: str | None):
         from recommender.service import Event
 
-        events = [Event(item_id=i, type=t) for i, t in self.sessions.events(user_id)] if user_id else []
-        if intent == "recommend":
-            recs = self.recommender.recommend(user_id, k, events=events, query=text)
-        else:
-            shown = [s.metadata.get("product_id") for s in answer.sources if s.metadata.get("product_id")]
-            if not shown:
+        return [Event(item_id=i, type=t) for i, t in self.sessions.events(user_id)] if user_id else []
+
+    def recommendations(self, user_id: str | None, text: str, intent: str, answer: Answer, upset: bool = False) -> list[dict]:
+        """Product suggestions for this turn: on request, next to a product answer, or — for an
+        unhappy customer — only an alternative to the product complained about."""
+        k = self.settings.recommend_k
+        if k <= 0:
+            return []
+        if upset:
+            if intent not in ("complaint", "recommend"):
                 return []
-            recs = self.recommender.similar_items(str(shown[0]), k)
-        return [
-            {"item_id": r.item_id, "title": r.title, "score": round(float(r.score), 4), "reason": r.reason} for r in recs
-        ]
+            found = self.recommender.find_items(text, 1)
+            if not found:
+                return []
+            title = self.recommender.title(found[0])
+            recs = self.recommender.similar_items(found[0], k)
+            return [_rec(r, f"an alternative to {title}") for r in recs]
+        if intent == "recommend":
+            return [_rec(r) for r in self.recommender.recommend(user_id, k, events=self._events(user_id), query=text)]
+        if intent == "product_question":
+            shown = [s.metadata.get("product_id") for s in answer.sources if s.metadata.get("product_id")]
+            if shown:
+                return [_rec(r) for r in self.recommender.similar_items(str(shown[0]), k)]
+        return []
+
+    def recommend_answer(self, recs: list[dict], lang: str) -> Answer:
+        """A reply that presents recommendations, every fact taken from the catalogue."""
+        sources = self.knowledge.by_doc_ids([r["item_id"] for r in recs])
+        lines = []
+        for n, r in enumerate(recs, start=1):
+            item = self.recommender.item(r["item_id"]) or {}
+            price = f" — ${item['price']:.2f}" if isinstance(item.get("price"), (int, float)) else ""
+            cite = next((f" [{i}]" for i, s in enumerate(sources, start=1) if s.id == r["item_id"]), "")
+            lines.append(f"- **{r['title']}**{price} ({r['reason']}){cite}")
+        intro = RECOMMEND_TEXT.get(lang, RECOMMEND_TEXT["en"])
+        return Answer(intro + "\n" + "\n".join(lines), False, sources, "recommend", sources)
+
+
+def _rec(r, reason: str | None = None) -> dict:
+    return {"item_id": r.item_id, "title": r.title, "score": round(float(r.score), 4), "reason": reason or r.reason}

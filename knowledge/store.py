@@ -130,6 +130,23 @@ class KnowledgeStore:
                 return paths - {""}
             offset += page
 
+    def by_doc_ids(self, doc_ids: list[str]):
+        """Sources for citable units by id (e.g. product ids), in the order asked; missing ones skipped."""
+        from bot.rag import Source
+
+        if not doc_ids:
+            return []
+        got = self.collection.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"])
+        found: dict[str, Source] = {}
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            meta = dict(meta or {})
+            if meta.get("variant") == "question":
+                continue
+            found.setdefault(str(meta["doc_id"]), Source(
+                id=str(meta["doc_id"]), title=str(meta.get("title", meta["doc_id"])), text=text or "", score=1.0,
+                kind=str(meta.get("kind", "")), intent=str(meta.get("intent") or ""), metadata=meta))
+        return [found[d] for d in doc_ids if d in found]
+
     def get(self, ids: list[str]) -> list[Document]:
         got = self.collection.get(ids=ids, include=["documents", "metadatas"])
         return [Document(page_content=t or "", metadata=dict(m or {})) for t, m in zip(got["documents"], got["metadatas"])]

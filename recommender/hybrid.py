@@ -151,8 +151,15 @@ class HybridRecommender(Recommender):
             idx_t = torch.as_tensor(idx, device=dev)
             h, w, y = hist_t[idx_t], hw_t[idx_t], tgt_t[idx_t]  # (b, m), (b, m), (b,)
             b, m = h.shape
-            vin = e_in(h) * keep(b * m).view(b, m, 1) + p_in(text_pad[h])  # (b, m, d)
-            u = (w.unsqueeze(2) * vin).sum(1) / w.sum(1, keepdim=True).clamp_min(1e-9)  # (b, d)
+            # u = Σ_j w_j (keep_j E_in[h_j] + P_in t_j) / Σ_j w_j, as two sparse (b, ni+1) products
+            real = (h < ni).reshape(-1)  # drop padding entries: most histories are short
+            rows = torch.arange(b, device=dev).repeat_interleave(m)[real]
+            pos = torch.stack([rows, h.reshape(-1)[real]])
+            wf = w.reshape(-1)[real]
+            wk = torch.sparse_coo_tensor(pos, wf * keep(len(wf)).view(-1), (b, ni + 1), check_invariants=False)
+            wt = torch.sparse_coo_tensor(pos, wf, (b, ni + 1), check_invariants=False)
+            u = torch.sparse.mm(wk, e_in.weight) + p_in(torch.sparse.mm(wt, text_pad))  # (b, d)
+            u = u / w.sum(1, keepdim=True).clamp_min(1e-9)
             if full:
                 out = e_out.weight * keep(ni) + p_out(text)  # (ni, d)
                 logits = u @ out.T + bias  # (b, ni)

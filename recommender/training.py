@@ -58,7 +58,8 @@ def validation_ndcg(model, valid: Interactions, k: int = 20, max_users: int = 30
         scores = np.asarray(model.score(prof, users=batch), dtype=np.float32)
         rows, cols = prof.nonzero()
         scores[rows, cols] = -np.inf
-        top = np.argpartition(-scores, k, axis=1)[:, :k]
+        kk = min(k, scores.shape[1] - 1)
+        top = np.argpartition(-scores, kk, axis=1)[:, :kk]
         order = np.argsort(-np.take_along_axis(scores, top, 1), axis=1)
         top = np.take_along_axis(top, order, 1)
         ranked.extend(top.tolist())

@@ -38,6 +38,13 @@ class FeedbackRequest(BaseModel):
     comment: StrictStr = Field("", max_length=2000)
 
 
+class ClickRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_id: StrictStr = Field(min_length=1, max_length=128)
+    session_id: StrictStr | None = Field(None, min_length=1, max_length=64)
+    user_id: StrictStr | None = Field(None, min_length=1, max_length=128)
+
+
 class StaffReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: StrictStr = Field(min_length=1, max_length=4000)
@@ -98,6 +105,15 @@ def bad_input_status(exc: Exception) -> int:
     return 413 if "too long" in str(exc) else 422
 
 
+def bad_input_response(exc: Exception) -> JSONResponse:
+    """The 4xx for a refused message; a 429 carries ``Retry-After`` (seconds)."""
+    resp = error(bad_input_status(exc), str(exc))
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        resp.headers["Retry-After"] = str(int(retry_after))
+    return resp
+
+
 def build_router(service) -> APIRouter:
     from bot.errors import BadInput
 
@@ -122,7 +138,7 @@ def build_router(service) -> APIRouter:
         try:
             reply = await run_in_threadpool(service.turn, body.message, body.session_id, body.user_id, client)
         except BadInput as exc:
-            return error(bad_input_status(exc), str(exc))
+            return bad_input_response(exc)
         return reply.to_api()
 
     @router.get("/api/recommend")
@@ -152,6 +168,18 @@ def build_router(service) -> APIRouter:
         except KeyError:
             return error(404, "unknown session_id or turn_id")
         return {"status": "ok", "feedback_id": fid}
+
+    @router.post("/api/recommendations/click")
+    async def recommendation_click(body: ClickRequest):
+        """A shopper clicked a recommended item: counted for analytics, and a "view" for the profile."""
+        from bot.analytics import record_click
+
+        if service.recommender.item(body.item_id) is None:
+            return error(404, f"unknown item_id {body.item_id!r}")
+        await run_in_threadpool(record_click, service.sessions, body.item_id, body.session_id, body.user_id)
+        if body.user_id:
+            await run_in_threadpool(service.sessions.add_event, body.user_id, body.item_id, "view")
+        return {"status": "ok"}
 
     @router.get("/api/sessions/{session_id}/messages")
     async def messages(session_id: str, after: int = Query(0, ge=0)):

@@ -1,0 +1,124 @@
+"""Recommender speed: training time vs ``implicit`` BPR, serving latency at 100k items, model size.
+
+    python -m benchmarks.recommend_speed [--json OUT] [--epochs 10] [--requests 300]
+
+1. **Training** on Games-6k's training part (``../shared/datasets/recsys``; skipped when
+   absent): Kefu's BPR for ``--epochs`` epochs (no early stopping) vs ``implicit``'s CPU BPR
+   for the same number of passes, same factors (64) and threads (2), in the same run; the
+   ratio is Kefu seconds / implicit seconds. Also the hybrid for one epoch.
+2. **Latency**: ``recommend(user, k=10)`` with two fresh events (fold-in, filtering, top-k)
+   on a synthetic 100,000-item catalogue with 64-d factors and 10,000 users (random vectors:
+   the cost does not depend on their values); p50/p99 over ``--requests`` calls.
+3. **Memory**: bytes of the saved arrays (``arrays.npz``) of each model.
+
+JSON: ``{"kefu-bpr": {...}, "implicit-bpr": {...}, "kefu-hybrid": {...}, "serving-100k": {...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _size(model) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        model.save(d)
+        return float(sum(p.stat().st_size for p in Path(d).iterdir()))
+
+
+def synthetic_model(name: str, n_items: int, n_users: int, d: int = 64, seed: int = 0):
+    """A model of class ``name`` with random arrays at the given size (for latency only)."""
+    from scipy.sparse import random as sprandom
+
+    from recommender.base import make_model
+
+    rng = np.random.default_rng(seed)
+    m = make_model(name)
+    m.item_ids = [f"i{i}" for i in range(n_items)]
+    m.user_ids = [f"u{u}" for u in range(n_users)]
+    m._reindex()
+    m.user_items = sprandom(n_users, n_items, density=10 / n_items, format="csr", random_state=seed, dtype=np.float32)
+    f = lambda *s: rng.standard_normal(s).astype(np.float32) * 0.1  # noqa: E731
+    if name == "hybrid":
+        m._set_arrays({"text": f(n_items, 32), "id_in": f(n_items, d), "id_out": f(n_items, d), "proj_in": f(32, d),
+                       "proj_out": f(32, d), "bias": f(n_items), "cold_bias": np.zeros(1, np.float32)})
+    else:
+        m._set_arrays({"user_factors": f(n_users, d), "item_factors": f(n_items, d), "item_bias": f(n_items)})
+    return m
+
+
+def latency(model, requests: int, seed: int = 1) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    times = []
+    for r in range(requests):
+        u = f"u{rng.integers(len(model.user_ids))}"
+        ev = [(f"i{rng.integers(model.n_items)}", 4.0), (f"i{rng.integers(model.n_items)}", 1.0)]
+        t0 = time.perf_counter()
+        ids, _ = model.recommend(u, k=10, events=ev, exclude=[f"i{r}"])
+        times.append(time.perf_counter() - t0)
+        assert len(ids) == 10
+    t = np.asarray(times) * 1000
+    return {"p50_ms": float(np.percentile(t, 50)), "p99_ms": float(np.percentile(t, 99)),
+            "n_items": float(model.n_items), "model_bytes": _size(model)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.recommend_speed", description=__doc__.split("\n")[0])
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--requests", type=int, default=300)
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(2)
+    from recommender.base import make_model
+    from recommender.datasets import games6k_split, recsys_file
+    from recommender.evaluation import format_table
+
+    results: dict[str, dict[str, float]] = {}
+    games = recsys_file("Games-6k.item")
+    if games is None:
+        print("../shared/datasets/recsys is absent (set KEFU_DATASETS_DIR): skipping the training comparison")
+    else:
+        split, titles, _ = games6k_split(games.parent)
+        train = split.train
+        kefu = make_model("bpr", epochs=args.epochs, patience=10**6, threads=2)
+        t0 = time.perf_counter()
+        kefu.fit(train)
+        results["kefu-bpr"] = {"train_seconds": time.perf_counter() - t0, "epochs": float(args.epochs),
+                               "model_bytes": _size(kefu), "interactions": float(len(train))}
+        try:
+            from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+            imp = BayesianPersonalizedRanking(factors=64, iterations=args.epochs, num_threads=2, random_state=0)
+            t0 = time.perf_counter()
+            imp.fit(train.matrix(binary=True).tocsr(), show_progress=False)
+            secs = time.perf_counter() - t0
+            results["implicit-bpr"] = {"train_seconds": secs, "epochs": float(args.epochs)}
+            results["kefu-bpr"]["train_seconds_vs_implicit"] = results["kefu-bpr"]["train_seconds"] / secs
+        except ImportError:
+            print("implicit is not installed (pip install implicit): no training-time baseline")
+        from benchmarks.recsys_quality import text_vectors
+
+        hyb = make_model("hybrid", epochs=1, threads=2)
+        hyb.set_text_vectors(dict(zip(titles, text_vectors(titles))))
+        t0 = time.perf_counter()
+        hyb.fit(train, titles)
+        results["kefu-hybrid"] = {"train_seconds": time.perf_counter() - t0, "epochs": 1.0, "model_bytes": _size(hyb)}
+    for name in ("bpr", "hybrid"):
+        results[f"serving-100k-{name}"] = latency(synthetic_model(name, 100_000, 10_000), args.requests)
+    print(format_table(results, ["train_seconds", "epochs", "train_seconds_vs_implicit", "p50_ms", "p99_ms", "model_bytes"]))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""OpenAI-compatible chat API: ``POST /v1/chat/completions`` and ``GET /v1/models``.
+
+So that any OpenAI client (the official ``openai`` package, LibreChat, LangChain's
+``ChatOpenAI``…) can talk to Kefu by changing its base URL to ``http://HOST:PORT/v1``.
+
+Mapping onto a Kefu turn:
+
+- the **question** is the last message, which must have role ``user``; earlier messages
+  are not replayed (Kefu keeps each conversation's history itself, per session);
+- the **session** is the ``X-Kefu-Session`` header if sent, else derived stably from the
+  conversation: a hash of ``user`` + the first user message, so every request of one chat
+  lands in the same Kefu session (two chats by the same user that open with the same words
+  share one — send the header to keep them apart);
+- ``user`` is Kefu's user id (recommendations, handoff packet);
+- ``model`` must be one of ``GET /v1/models`` (``kefu``); sampling parameters
+  (temperature, top_p, max_tokens, …) are accepted and ignored, because the grounding check
+  decides what is said; ``n`` above 1 and tools are refused.
+
+The response is the OpenAI wire format (``chat.completion``, or ``chat.completion.chunk``
+server-sent events ending in ``data: [DONE]``) plus a ``kefu`` object with the reply's
+extras: ``session_id``, ``turn_id``, ``reply``, ``abstained``, ``sources``, ``intent``,
+``sentiment``, ``recommendations``, ``handoff`` (in the last chunk when streaming). When a
+reply's final text differs from what was streamed (an apology prefixed after the fact),
+``kefu.reply`` is authoritative. Token counts in ``usage`` are word counts (Kefu's models
+use different tokenizers; the numbers are indicative).
+
+Errors use OpenAI's body ``{"error": {"message", "type", "param", "code"}}``: 400 for a
+malformed request, 404 for an unknown model, 413 for an over-long message, 429 for rate
+limits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+log = logging.getLogger("kefu.openai")
+MODEL_ID = "kefu"
+CREATED = 1735689600  # 2025-01-01, the "created" of the kefu model entry
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: StrictStr
+    text: StrictStr | None = None
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: StrictStr | list[ContentPart] | None = None
+    name: StrictStr | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text or "" for p in self.content if p.type == "text")
+        return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: StrictBool = False
+
+
+class CompletionRequest(BaseModel):
+    """The fields Kefu reads; other OpenAI parameters are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: StrictStr
+    messages: list[Message] = Field(min_length=1)
+    stream: StrictBool = False
+    stream_options: StreamOptions | None = None
+    user: StrictStr | None = Field(None, min_length=1, max_length=128)
+    n: int | None = Field(None, ge=1)
+    tools: list[Any] | None = None
+
+
+def openai_error(status: int, message: str, param: str | None = None, code: str | None = None,
+                 kind: str = "invalid_request_error") -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"message": message, "type": kind, "param": param, "code": code}}
+    )
+
+
+def derived_session(user: str | None, first_message: str) -> str:
+    """Stable session id for a conversation: ``"oa-" + sha256(user, first user message)[:32]``.
+
+    >>> derived_session("u1", "hi") == derived_session("u1", "hi") != derived_session("u2", "hi")
+    True
+    """
+    digest = hashlib.sha256(f"{user or ''}\x00{first_message.strip()}".encode()).hexdigest()
+    return "oa-" + digest[:32]
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def kefu_extras(reply) -> dict:
+    return reply.to_api()
+
+
+def build_openai_router(service) -> APIRouter:
+    from bot.errors import BadInput
+    from web.api import bad_input_status
+
+    router = APIRouter()
+
+    @router.get("/v1/models")
+    async def models():
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": "kefu"}]}
+
+    @router.get("/v1/models/{model_id}")
+    async def model(model_id: str):
+        if model_id != MODEL_ID:
+            return openai_error(404, f"The model '{model_id}' does not exist", "model", "model_not_found")
+        return {"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": "kefu"}
+
+    @router.post("/v1/chat/completions")
+    async def completions(request: Request):
+        try:
+            payload = json.loads(await request.body() or b"null")
+        except ValueError:
+            return openai_error(400, "The request body is not valid JSON.")
+        if not isinstance(payload, dict):
+            return openai_error(400, "The request body must be a JSON object.")
+        try:
+            body = CompletionRequest.model_validate(payload)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            param = ".".join(str(p) for p in err.get("loc", ())) or None
+            return openai_error(400, f"Invalid value for '{param}': {err.get('msg', 'invalid')}", param)
+        if body.model != MODEL_ID:
+            return openai_error(404, f"The model '{body.model}' does not exist; use '{MODEL_ID}'", "model", "model_not_found")
+        if (body.n or 1) > 1:
+            return openai_error(400, "Kefu returns one choice; 'n' must be 1.", "n")
+        if body.tools:
+            return openai_error(400, "Kefu does not call client tools; remove 'tools'.", "tools")
+        last = body.messages[-1]
+        if last.role != "user" or not last.text().strip():
+            return openai_error(400, "The last message must be a non-empty 'user' message.", "messages")
+        first_user = next(m.text() for m in body.messages if m.role == "user")
+        header = request.headers.get("x-kefu-session")
+        if header is not None and not 0 < len(header) <= 64:
+            return openai_error(400, "X-Kefu-Session must be 1 to 64 characters.", "X-Kefu-Session")
+        session_id = header or derived_session(body.user, first_user)
+        client = request.client.host if request.client else None
+        question = last.text()
+        completion_id = "chatcmpl-" + uuid.uuid4().hex
+        created = int(time.time())
+
+        events = service.stream(question, session_id=session_id, user_id=body.user, client=client)
+        try:  # the first event surfaces bad input before any byte is sent
+            first = await run_in_threadpool(next, events)
+        except BadInput as exc:
+            status = bad_input_status(exc)
+            code = {413: "context_length_exceeded", 429: "rate_limit_exceeded"}.get(status)
+            return openai_error(status, str(exc), "messages" if status != 429 else None, code,
+                                "rate_limit_error" if status == 429 else "invalid_request_error")
+        prompt_tokens = sum(words(m.text()) for m in body.messages)
+
+        if not body.stream:
+            reply = first[1]
+            for kind, value in await run_in_threadpool(list, events):
+                if kind == "final":
+                    reply = value
+            return {
+                "id": completion_id,
+                "object": "chat.completion",
+                "created": created,
+                "model": MODEL_ID,
+                "system_fingerprint": None,
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": reply.reply, "refusal": None},
+                        "logprobs": None,
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": words(reply.reply),
+                    "total_tokens": prompt_tokens + words(reply.reply),
+                },
+                "kefu": kefu_extras(reply),
+            }
+
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+            obj = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": MODEL_ID,
+                "system_fingerprint": None,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                **extra,
+            }
+            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+        def rest():
+            yield first
+            yield from events
+
+        async def sse():
+            try:
+                async for line in turn_events():
+                    yield line
+            except Exception:  # noqa: BLE001 - headers are sent: report in-band, as OpenAI does
+                log.exception("streamed completion failed")
+                yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error', 'param': None, 'code': None}})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        async def turn_events():
+            shown = ""
+            yield chunk({"role": "assistant", "content": ""})
+            async for kind, value in iterate_in_threadpool(rest()):
+                if kind == "delta" and value:
+                    shown += value
+                    yield chunk({"content": value})
+                elif kind == "final":
+                    tail = value.reply[len(shown):] if value.reply.startswith(shown) else ""
+                    if tail:
+                        yield chunk({"content": tail})
+                    yield chunk({}, "stop", kefu=kefu_extras(value))
+                    if include_usage:
+                        done = words(value.reply)
+                        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": done, "total_tokens": prompt_tokens + done}
+                        obj = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                               "model": MODEL_ID, "system_fingerprint": None, "choices": [], "usage": usage}
+                        yield f"data: {json.dumps(obj)}\n\n"
+
+        return StreamingResponse(
+            sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
+
+    return router
