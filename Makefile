@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install dev run index test test-fast bench clean
+.PHONY: install dev run index test test-fast bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ test: dev                               ## the whole suite: unit + integration (
 
 test-fast: dev                          ## unit tests only (fakes, seconds)
 	$(BIN)/python -m pytest -m "not slow"
+
+bench-deps: install                     ## optional outside references for benchmarks (implicit, VADER)
+	$(BIN)/pip install -r requirements-bench.txt
 
 clean:
 	rm -rf data .pytest_cache

@@ -64,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     bitext_path = datasets_or_exit("faq", "bitext_customer_support.csv")
     ecommerce_path = datasets_or_exit("faq", "ecommerce_faq.json")
 
-    from bot.rag import Retriever
+    from bot.llm import FakeLLM
+    from bot.rag import Answerer, Retriever
     from bot.router import intent_from_sources, route
     from knowledge.loaders import detect_lang
 
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     index_seconds = time.perf_counter() - t0
     retriever = Retriever(store, top_k=5)
     embedder = store.embedder
+    answerer = Answerer(settings, FakeLLM(), embedder, vocabulary=store.vocabulary)  # only its abstention rule
 
     with bitext_path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         hits3.append(label in intents[:3])
         final = route(text) or intent_from_sources(sources)
         router_hits.append(final == label)
-        abstained.append(not sources or sources[0].score < settings.abstain_below)
+        abstained.append(answerer.should_abstain(text, sources))
         if intents and intents[0] != label:
             misses[(label, intents[0])] += 1
     per_query = (time.perf_counter() - t1) / len(texts)
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     off_abstained = []
     for text, vec in zip(off, off_vecs):
         sources = retriever.retrieve(text, vector=vec)
-        off_abstained.append(not sources or sources[0].score < settings.abstain_below)
+        off_abstained.append(answerer.should_abstain(text, sources))
 
     # ecommerce_faq.json: index its answers alone, ask its questions.
     faq = json.loads(ecommerce_path.read_text(encoding="utf-8"))["questions"]

@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from langchain_core.documents import Document
+
 from bot.grounding import GroundingChecker, split_sentences, strip_citations
 from bot.guard import strip_instructions
 from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
+from knowledge.store import Hit
 
 _BOUNDARY = re.compile(r"[.!?](?:\s*\[\d+\])?\s+|[。！？](?:\s*\[\d+\])?")
 
@@ -65,13 +68,63 @@ class Answer:
     timings: dict = field(default_factory=dict)
 
 
+class LexicalIndex:
+    """Character n-gram TF-IDF over the index's Chinese records.
+
+    The bundled MiniLM is English-only: it maps unrelated Chinese questions to nearly the
+    same vector (配送需要多长时间 vs 怎样申请退款: cosine 0.98), so Chinese questions are
+    matched on characters instead. Scores are mapped linearly so that the same settings
+    apply: lexical ``ZH_ABSTAIN`` ↦ ``abstain_below`` and ``ZH_DIRECT`` ↦ ``faq_direct_above``.
+    Refitted whenever the store's record count changes.
+    """
+
+    ZH_ABSTAIN, ZH_DIRECT = 0.40, 0.60
+    _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+    def __init__(self, store, lang: str = "zh"):
+        self.store = store
+        self.lang = lang
+        self._fitted: tuple | None = None  # (count, vectorizer, matrix, docs)
+
+    def _fit(self):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        count = self.store.count()
+        if self._fitted and self._fitted[0] == count:
+            return self._fitted
+        got = self.store.collection.get(where={"lang": self.lang}, include=["documents", "metadatas"])
+        docs = [
+            Document(page_content=t or "", metadata=dict(m or {}))
+            for t, m in zip(got["documents"], got["metadatas"])
+            if (m or {}).get("variant") != "entry"
+        ]
+        if not docs:
+            self._fitted = (count, None, None, [])
+            return self._fitted
+        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        matrix = vec.fit_transform([self._PUNCT.sub("", d.page_content) for d in docs])
+        self._fitted = (count, vec, matrix, docs)
+        return self._fitted
+
+    def search(self, query: str, k: int, abstain_below: float, direct_above: float) -> list[Hit]:
+        _, vec, matrix, docs = self._fit()
+        if vec is None:
+            return []
+        sims = (vec.transform([self._PUNCT.sub("", query)]) @ matrix.T).toarray()[0]
+        slope = (direct_above - abstain_below) / (self.ZH_DIRECT - self.ZH_ABSTAIN)
+        order = np.argsort(-sims)[:k]
+        return [Hit(docs[i], float(abstain_below + (sims[i] - self.ZH_ABSTAIN) * slope)) for i in order]
+
+
 class Retriever:
     """Nearest knowledge for a question, grouped by citable unit."""
 
-    def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5):
+    def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5, thresholds: tuple[float, float] = (0.42, 0.70)):
         from bot.intents import IntentModelCache
 
         self.store = store
+        self.thresholds = thresholds  # (abstain_below, faq_direct_above), for the lexical score mapping
+        self.lexical = LexicalIndex(store)
         self.top_k = top_k
         self.intent_weight = intent_weight
         self.intents = IntentModelCache(store) if intent_weight else None
@@ -81,10 +134,10 @@ class Retriever:
         k = k or self.top_k
         if vector is None:
             vector = self.store.embedder.embed_query(query)
-        where = {"lang": "zh"} if lang == "zh" else {"lang": {"$ne": "zh"}}
-        hits = self.store.search(vector, k=k * 6, where=where)
-        if lang == "zh" and (not hits or hits[0].score < 0.6):
-            hits = sorted(hits + self.store.search(vector, k=k * 6), key=lambda h: -h.score)
+        if lang == "zh":
+            hits = self.lexical.search(query, k * 6, *self.thresholds)
+        else:
+            hits = self.store.search(vector, k=k * 6, where={"lang": {"$ne": "zh"}})
         grouped: dict[str, Source] = {}
         for hit in hits:
             meta = hit.doc.metadata
@@ -107,21 +160,44 @@ class Retriever:
             )
         # Re-rank FAQ entries with the intent model; the cosine (``score``) stays what
         # thresholds see, so re-ranking never turns an abstention into an answer.
-        proba = self.intents.get().proba(vector) if self.intents and grouped else {}
+        proba = self.intents.get().proba(vector) if self.intents and grouped and lang != "zh" else {}
         def rank(src: Source) -> float:
             return src.score + self.intent_weight * proba.get(src.id, 0.0)
 
         return sorted(grouped.values(), key=lambda s: -rank(s))[:k]
 
 
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][A-Za-z0-9&-]{2,})(?:'s)?\b")
+
+
+def unknown_names(question: str, vocabulary: set[str]) -> list[str]:
+    """Capitalised names in the question (not sentence-initial) that no indexed document mentions.
+
+    >>> unknown_names("What is Walmart's return policy?", {"return", "policy"})
+    ['Walmart']
+    """
+    names = _NAME.findall(question.strip())
+    return [m for m in names if m.lower() not in vocabulary and m.lower().rstrip("s") not in vocabulary]
+
+
 class Answerer:
     """Composes a grounded reply from sources (see the module docstring)."""
 
-    def __init__(self, settings, llm: LLM, embedder):
+    def __init__(self, settings, llm: LLM, embedder, vocabulary=None):
         self.settings = settings
+        self.vocabulary = vocabulary  # () -> set of words in the index, for the unknown-name check
         self.llm = llm
         self.checker = GroundingChecker(embedder, support_min=settings.support_min)
         self.system_prompt = settings.system_prompt_text()
+
+    def should_abstain(self, question: str, sources: list[Source]) -> bool:
+        """True when the knowledge cannot answer: nothing close enough, or the question names
+        something (a place, another shop, a brand) that no indexed document mentions."""
+        if not sources or sources[0].score < self.settings.abstain_below:
+            return True
+        if self.vocabulary is not None and sources[0].score < self.settings.faq_direct_above:
+            return bool(unknown_names(question, self.vocabulary()))
+        return False
 
     def abstain(self, lang: str, retrieved: list[Source]) -> Answer:
         return Answer(ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"]), True, [], "abstain", retrieved)
@@ -141,10 +217,16 @@ class Answerer:
         self, question: str, sources: list[Source], history: list[tuple[str, str]], lang: str = "en"
     ) -> Iterator[tuple[str, object]]:
         s = self.settings
-        if not sources or sources[0].score < s.abstain_below:
+        if self.should_abstain(question, sources):
             yield "final", self.abstain(lang, sources)
             return
         top = sources[0]
+        if lang == "zh" and top.kind == "faq":
+            # The bundled checker cannot judge Chinese sentences: answer with curated text only.
+            text = f"{top.text} [1]"
+            yield "delta", text
+            yield "final", Answer(text, False, [top], "faq", sources)
+            return
         if top.kind == "faq" and top.score >= s.faq_direct_above:
             text = f"{top.text} [1]"
             yield "delta", text

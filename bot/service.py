@@ -166,11 +166,13 @@ class ChatService:
 
     @property
     def answerer(self) -> Answerer:
-        return lazy(self, "_answerer", lambda: Answerer(self.settings, self.llm, self.embedder))
+        return lazy(self, "_answerer", lambda: Answerer(self.settings, self.llm, self.embedder, vocabulary=self.knowledge.vocabulary))
 
     @property
     def retriever(self) -> Retriever:
-        return lazy(self, "_retriever", lambda: Retriever(self.knowledge, top_k=self.settings.top_k))
+        return lazy(self, "_retriever", lambda: Retriever(
+            self.knowledge, top_k=self.settings.top_k,
+            thresholds=(self.settings.abstain_below, self.settings.faq_direct_above)))
 
     def warm(self) -> None:
         """Load every model now (the first shopper should not wait for it)."""

@@ -114,6 +114,27 @@ class KnowledgeStore:
             hits.append(Hit(Document(page_content=text or "", metadata=dict(meta or {})), 1.0 - float(dist)))
         return hits
 
+    def vocabulary(self) -> set[str]:
+        """Lower-cased words of every record (cached while the record count is unchanged)."""
+        import re
+
+        count = self.count()
+        cached = getattr(self, "_vocab", None)
+        if cached is not None and cached[0] == count:
+            return cached[1]
+        words: set[str] = set()
+        offset, page = 0, 2000
+        while True:
+            got = self.collection.get(include=["documents", "metadatas"], limit=page, offset=offset)
+            for text, meta in zip(got["documents"], got["metadatas"]):
+                blob = " ".join([text or "", str((meta or {}).get("title", "")), str((meta or {}).get("answer", ""))])
+                words.update(w.lower() for w in re.findall(r"[\w']+", blob))
+            if len(got["ids"]) < page:
+                break
+            offset += page
+        self._vocab = (count, words)
+        return words
+
     def records_for(self, path: str) -> dict[str, dict]:
         """``{chunk id: metadata}`` of every record that came from the file at ``path``."""
         got = self.collection.get(where={"path": path}, include=["metadatas"])

@@ -175,7 +175,7 @@ def test_database_locked_for_a_second_is_waited_out(settings, shop_dir):
     service = service_with_fakes(settings, [shop_dir])
     service.turn("hello", session_id="lock")  # creates the database
     db = settings.data_dir.resolve() / "kefu.db"
-    holder = sqlite3.connect(db, timeout=0, isolation_level=None)
+    holder = sqlite3.connect(db, timeout=0, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
     threading.Timer(1.0, lambda: holder.execute("COMMIT")).start()
     t0 = time.perf_counter()
