@@ -2,8 +2,11 @@
 
 A sentence is *supported* when
 
-1. its embedding is close to some sentence of the sources (cosine ≥ ``support_min``), and
-2. every fact token in it — numbers, prices, percentages, times — occurs in the sources
+1. its embedding is close to some sentence of the sources (cosine ≥ ``support_min``),
+2. most of its content words occur in the sources (share ≥ ``lexical_min``), so a fluent
+   sentence that merely sounds like the source ("…deemed unsuitable by the manufacturer's
+   standards") is dropped, and
+3. every fact token in it — numbers, prices, percentages, times — occurs in the sources
    (so "$19.99" or "60 days" cannot be made up even inside an otherwise similar sentence).
 
 Unsupported sentences are dropped; each kept sentence is cited with the source it is
@@ -28,6 +31,22 @@ _FACT = re.compile(r"\d+(?:[.,:]\d+)*")
 _DONT_KNOW = re.compile(
     r"\b(i (do not|don't|dont) know|not sure|no information|cannot find|can't find|unable to)\b|不知道|没有相关", re.I
 )
+
+
+_WORDS = re.compile(r"[a-z][a-z']+")
+STOPWORDS = frozenset(
+    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
+    "these those you your yours we our us they their them he she his her i me my mine can could will would "
+    "shall should may might must do does did done have has had not no yes so than then there here what which "
+    "who whom whose when where why how all any each every some such more most other into about over under "
+    "also just only very too up down out off again once both few own same s t don't doesn't isn't aren't "
+    "won't can't i'm you're we're it's that's there's".split()
+)
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning (no stopwords, possessives folded)."""
+    return {w.removesuffix("'s") for w in _WORDS.findall(text.lower())} - STOPWORDS
 
 
 def split_sentences(text: str) -> list[str]:
@@ -62,9 +81,10 @@ class CheckedSentence:
 class GroundingChecker:
     """Scores reply sentences against source texts with the shared embedder."""
 
-    def __init__(self, embedder, support_min: float = 0.62):
+    def __init__(self, embedder, support_min: float = 0.62, lexical_min: float = 0.7):
         self.embedder = embedder
         self.support_min = support_min
+        self.lexical_min = lexical_min
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         if hasattr(self.embedder, "encode"):
@@ -83,6 +103,7 @@ class GroundingChecker:
                 src_sents.append(s)
                 owner.append(i)
         known = facts(" ".join(sources))
+        vocab = content_words(" ".join(sources))
         vecs = self._encode(sentences + src_sents)
         reply_vecs, src_vecs = vecs[: len(sentences)], vecs[len(sentences) :]
         sims = reply_vecs @ src_vecs.T  # (n_reply, n_source_sentences)
@@ -91,10 +112,14 @@ class GroundingChecker:
             best = int(sims[n].argmax())
             sim = float(sims[n, best])
             missing = facts(sentence) - known
+            words = content_words(sentence)
+            overlap = len(words & vocab) / len(words) if words else 0.0
             if _DONT_KNOW.search(sentence):
                 checked.append(CheckedSentence(sentence, False, owner[best], sim, "says it does not know"))
             elif missing:
                 checked.append(CheckedSentence(sentence, False, owner[best], sim, f"unsupported facts {sorted(missing)}"))
+            elif overlap < self.lexical_min:
+                checked.append(CheckedSentence(sentence, False, owner[best], sim, f"only {overlap:.0%} of its words are in the sources"))
             elif sim < self.support_min:
                 checked.append(CheckedSentence(sentence, False, owner[best], sim, f"similarity {sim:.2f}"))
             else:

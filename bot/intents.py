@@ -41,11 +41,12 @@ class FaqIntentModel:
         return self
 
     def proba(self, vector) -> dict[str, float]:
-        """``{doc_id: probability}`` for every FAQ entry (empty when untrained)."""
+        """``{doc_id: probability}`` for every FAQ entry, and ``OTHER`` for "not an FAQ question"
+        (empty when untrained)."""
         if self._clf is None:
             return {}
         p = self._clf.predict_proba(np.asarray(vector, dtype=np.float32).reshape(1, -1))[0]
-        return {c: float(v) for c, v in zip(self.classes, p) if c != OTHER}
+        return {c: float(v) for c, v in zip(self.classes, p)}
 
     @classmethod
     def from_store(cls, store, C: float = 10.0) -> FaqIntentModel:

@@ -10,14 +10,15 @@ through any of its phrasings, a product, a document section.
 2. a strong FAQ match (≥ ``faq_direct_above``) → the curated answer, verbatim;
 3. otherwise the LLM writes from the numbered sources; its output is checked sentence by
    sentence as it streams (:mod:`bot.grounding`) and only supported sentences are shown;
-4. if no sentence survives but retrieval was confident → the closest sentences of the best
-   source (extractive, grounded by construction); else abstain.
+4. if no sentence survives (or the model is down) → the closest sentences of the best
+   source (extractive, grounded by construction), since retrieval already passed step 1.
 
 Events yielded while answering: ``("delta", text)`` pieces, then ``("final", Answer)``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from bot.grounding import GroundingChecker, split_sentences, strip_citations
 from bot.guard import strip_instructions
 from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
+
+log = logging.getLogger("kefu.rag")
 from knowledge.store import Hit
 
 _BOUNDARY = re.compile(r"[.!?](?:\s*\[\d+\])?\s+|[。！？](?:\s*\[\d+\])?")
@@ -146,7 +149,8 @@ class Retriever:
                 grouped[doc_id].score = max(grouped[doc_id].score, hit.score)
                 continue
             kind = str(meta.get("kind", "text"))
-            text = str(meta.get("answer")) if kind == "faq" and meta.get("answer") else hit.doc.page_content
+            # FAQ phrasings and section headings point at their answer / section body.
+            text = str(meta.get("answer") or meta.get("body") or hit.doc.page_content)
             text = strip_instructions(text)  # documents are data: orders planted in them are dropped
             title = str(meta.get("title") or meta.get("section") or meta.get("source") or doc_id)
             grouped[doc_id] = Source(
@@ -162,7 +166,9 @@ class Retriever:
         # thresholds see, so re-ranking never turns an abstention into an answer.
         proba = self.intents.get().proba(vector) if self.intents and grouped and lang != "zh" else {}
         def rank(src: Source) -> float:
-            return src.score + self.intent_weight * proba.get(src.id, 0.0)
+            from bot.intents import OTHER
+
+            return src.score + self.intent_weight * proba.get(src.id if src.kind == "faq" else OTHER, 0.0)
 
         return sorted(grouped.values(), key=lambda s: -rank(s))[:k]
 
@@ -270,7 +276,9 @@ class Answerer:
                 shown = judge(buffer)
                 if shown:
                     yield "delta", shown
-        except LLMError:
+        except Exception as exc:  # noqa: BLE001 - any backend failure (LLMError, a streamer timeout) degrades
+            if not isinstance(exc, LLMError):
+                log.warning("LLM failed: %s: %s", type(exc).__name__, exc)
             degraded = True
         timings = {"generate": time.perf_counter() - started, "first_token": first_token}
         if kept and not degraded:
@@ -282,16 +290,13 @@ class Answerer:
             text = " ".join(f"{strip_citations(t)} [{renumber[i]}]" for t, i in kept)
             yield "final", Answer(text, False, [used[i] for i in order], "llm", sources, checks, timings)
             return
-        if degraded or top.score >= s.abstain_below + 0.08:
-            text = self.extractive(question, top) + " [1]"
-            if degraded:
-                text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
-            yield "delta", text
-            yield "final", Answer(text, False, [top], "degraded" if degraded else "extractive", sources, checks, timings)
-            return
-        result = self.abstain(lang, sources)
-        result.checks, result.timings = checks, timings
-        yield "final", result
+        # Retrieval was good enough but no generated sentence survived (or the model is
+        # down): quote the closest sentences of the best source instead.
+        text = self.extractive(question, top) + " [1]"
+        if degraded:
+            text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
+        yield "delta", text
+        yield "final", Answer(text, False, [top], "degraded" if degraded else "extractive", sources, checks, timings)
 
 
 def cosine(a, b) -> float:

@@ -11,6 +11,8 @@ Backends (:func:`make_sentiment_model`):
   see :mod:`bot.sentiment_train`); Chinese (detected by :func:`is_chinese`): hashed character
   n-grams + logistic regression (``bot/models/sentiment_zh.npz``, :mod:`bot.sentiment_zh`).
   Both ship in the repo; nothing reads ``../shared`` at run time.
+- ``bundled:PATH`` — the same with another English adapter file (e.g. a cross-fitted one
+  from ``bot/models/crossfit/``, to evaluate on a file the shipped adapter was trained on).
 - ``fake`` — :class:`LexiconSentiment`, a tiny English/Chinese word list for fast tests.
 - anything else — a Hugging Face sequence-classification model id or path, loaded with
   ``local_files_only=True``; its labels are mapped to negative/neutral/positive.
@@ -328,6 +330,8 @@ def _cached(spec: str) -> SentimentModel:
         return LexiconSentiment()
     if spec in ("", "bundled"):
         return BundledSentiment()
+    if spec.startswith("bundled:"):  # another English adapter, e.g. a cross-fitted one
+        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]))
     return HFSentiment(spec)
 
 

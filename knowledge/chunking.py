@@ -55,6 +55,7 @@ def _records(pieces: list[tuple[list[str], str]], source: str, meta: dict, updat
                         **meta,
                         "doc_id": doc_id,
                         "section": heading,
+                        "part": n,
                         "source": source,
                         "updated_at": updated_at,
                     },
@@ -67,7 +68,17 @@ def _records(pieces: list[tuple[list[str], str]], source: str, meta: dict, updat
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:
             doc.metadata["doc_id"] = f"{key}~{seen[key]}"
-    return docs
+    # A heading is how people ask ("What is the return window?" ~ "Returns > Return window"):
+    # each section also gets a short record holding only its heading path, which points at
+    # the section (``body``) the way an FAQ phrasing points at its answer.
+    headings = []
+    for doc in docs:
+        section = doc.metadata["section"]
+        if section and doc.metadata.get("part") == 0:
+            headings.append(
+                Document(page_content=section, metadata={**doc.metadata, "variant": "heading", "body": doc.page_content})
+            )
+    return docs + headings
 
 
 def chunk_markdown(text: str, source: str, meta: dict, updated_at: str) -> list[Document]:

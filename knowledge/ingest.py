@@ -28,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 IGNORE_FILE = ".kefuignore"
+# Bump when loaders or chunking change what a file turns into: every file is then re-derived.
+INDEX_FORMAT = "2"
 
 
 @dataclass
@@ -133,6 +135,11 @@ def index_file(store, path: Path, source: str, file_hash: str, existing: dict[st
     return len(new), len(stale)
 
 
+def embedder_name(store) -> str:
+    emb = store.embedder
+    return f"{type(emb).__name__}:{getattr(emb, 'name_or_path', getattr(emb, 'dim', ''))}"
+
+
 def _is_current(existing: dict[str, dict], file_hash: str) -> bool:
     if not existing:
         return False
@@ -155,7 +162,8 @@ def ingest(store, paths: list[Path], progress: bool = True) -> IngestReport:
         except OSError as exc:
             report.failed.append((str(path), exc.strerror or str(exc)))
             continue
-        file_hash = hashlib.sha256(data).hexdigest()
+        # The hash covers what determines the records: the bytes, the derivation, the embedder.
+        file_hash = hashlib.sha256(data + f"\0{INDEX_FORMAT}\0{embedder_name(store)}".encode()).hexdigest()
         existing = store.records_for(str(path))
         if _is_current(existing, file_hash):
             report.unchanged.append(source)

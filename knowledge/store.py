@@ -161,7 +161,7 @@ class KnowledgeStore:
         found: dict[str, Source] = {}
         for text, meta in zip(got["documents"], got["metadatas"]):
             meta = dict(meta or {})
-            if meta.get("variant") == "question":
+            if meta.get("variant") in ("question", "heading"):
                 continue
             found.setdefault(str(meta["doc_id"]), Source(
                 id=str(meta["doc_id"]), title=str(meta.get("title", meta["doc_id"])), text=text or "", score=1.0,

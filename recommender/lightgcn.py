@@ -47,7 +47,7 @@ class LightGCNRecommender(FactorRecommender):
         vals = dinv[rows] * dinv[cols]
         adj = torch.sparse_coo_tensor(
             torch.as_tensor(np.stack([rows, cols]), dtype=torch.long), torch.as_tensor(vals, dtype=torch.float32),
-            (nu + ni, nu + ni),
+            (nu + ni, nu + ni), check_invariants=False,
         ).coalesce().to(dev)
         emb = torch.nn.Parameter(torch.empty(nu + ni, d, device=dev))
         torch.nn.init.normal_(emb, std=0.1)

@@ -12,7 +12,7 @@ so the same products file and seed give the same CSV byte for byte):
 2. **Personas**: each shopper gets one or two favourite categories (drawn in proportion to
    category size), within them one or two favourite subcategories/platforms (items there
    get ×4 appeal, e.g. a "PS4 gamer"), a budget (items above it get ×0.2 appeal) and an
-   activity level (sessions ~ 1 + Poisson(4)).
+   activity level (sessions ~ 1 + Poisson(2.5)).
 3. **Sessions** spread uniformly over the ``--days`` before ``--end``: the shopper *views*
    2–6 items drawn by appeal inside a favourite category (10 % of views anywhere, by
    overall popularity), puts one or two of them in the *cart* (35 %), and *purchases* a
@@ -108,10 +108,10 @@ def simulate(products: dict[str, dict[str, str]], n_users: int = 400, seed: int 
             budget = np.quantile(price, rng.uniform(0.4, 1.0))
             w[price > budget] *= 0.2
         fav_pool = np.concatenate([by_cat[cats[c]] for c in fav_cats])
-        for _ in range(1 + rng.poisson(4)):
+        for _ in range(1 + rng.poisson(2.5)):
             t = start + timedelta(seconds=float(rng.uniform(0, days * 86400)))
             pool = fav_pool if rng.random() > 0.1 else np.arange(n)
-            viewed = draw(pool, w, int(rng.integers(2, 7)))
+            viewed = draw(pool, w, int(rng.integers(2, 6)))
             events: list[tuple[int, str]] = [(int(i), "view") for i in viewed]
             in_stock = [int(i) for i in viewed if stock[i] > 0]
             if in_stock and rng.random() < 0.35:

@@ -253,3 +253,20 @@ def test_chroma_server_going_away_is_reported_and_chat_degrades(settings, shop_d
             proc.kill()
             proc.wait(10)
     json.dumps(body)
+
+
+def test_any_model_failure_degrades_never_raises(settings, shop_dir):
+    """A backend that dies with something other than LLMError (e.g. a streamer timeout) still degrades."""
+    import queue
+
+    from bot.llm import FakeLLM
+    from bot.prompts import DEGRADED_NOTE
+
+    class Broken(FakeLLM):
+        def stream(self, messages, max_new_tokens=120):
+            yield "Partial"
+            raise queue.Empty
+
+    service = service_with_fakes(settings.model_copy(update={"faq_direct_above": 1.01}), [shop_dir], llm=Broken())
+    reply = service.turn("Which items cannot be returned?")
+    assert reply.reply.startswith(DEGRADED_NOTE["en"]) and reply.mode == "degraded" and "[1]" in reply.reply

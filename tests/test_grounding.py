@@ -51,6 +51,17 @@ def test_invented_price_is_dropped(checker):
 
 def test_unrelated_sentence_is_dropped(checker):
     (r,) = checker.check("Our CEO loves sailing on weekends.", SOURCES)
+    assert not r.supported
+
+
+def test_fluent_sentence_with_words_not_in_sources_is_dropped(checker):
+    (r,) = checker.check("Most items deemed unsuitable by manufacturer standards can be returned without penalty.", SOURCES)
+    assert not r.supported and "words" in r.reason
+
+
+def test_low_similarity_is_dropped(tmp_path):
+    strict = GroundingChecker(HashEmbedder(), support_min=0.99, lexical_min=0.0)
+    (r,) = strict.check("Items returned within delivery.", SOURCES)
     assert not r.supported and r.reason.startswith("similarity")
 
 

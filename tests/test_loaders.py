@@ -56,8 +56,17 @@ def test_faq_entries_carry_intent_and_phrasings(shop_dir):
     assert all("<!--" not in d.metadata["answer"] for d in docs)
 
 
+def sections(docs):
+    return [d for d in docs if d.metadata.get("variant") != "heading"]
+
+
 def test_markdown_chunks_follow_headings(shop_dir):
-    docs = load_file(shop_dir / "returns.md", source="returns.md")
+    all_docs = load_file(shop_dir / "returns.md", source="returns.md")
+    docs = sections(all_docs)
+    headings = [d for d in all_docs if d.metadata.get("variant") == "heading"]
+    assert [h.page_content for h in headings] == ["Returns > Return window", "Returns > Non-returnable items"]
+    assert headings[0].metadata["body"] == docs[0].page_content
+    assert headings[0].metadata["doc_id"] == docs[0].metadata["doc_id"]
     assert [d.metadata["section"] for d in docs] == ["Returns > Return window", "Returns > Non-returnable items"]
     assert docs[0].page_content.startswith("Returns > Return window\n")
     assert docs[0].metadata["doc_id"] == "returns.md#return-window"
@@ -66,7 +75,7 @@ def test_markdown_chunks_follow_headings(shop_dir):
 
 def test_long_sections_are_split_without_crossing_headings():
     body = "# A\n" + "\n\n".join(f"Paragraph {i} " + "word " * 60 for i in range(8)) + "\n# B\nshort"
-    docs = chunk_markdown(body, "x.md", {}, "")
+    docs = sections(chunk_markdown(body, "x.md", {}, ""))
     assert len(docs) > 2
     assert all(len(d.page_content) < 1100 for d in docs)
     assert docs[-1].page_content == "B\nshort"
@@ -83,9 +92,9 @@ def test_html_drops_scripts_and_keeps_headings(shop_dir):
 
 
 def test_text_and_pdf(shop_dir):
-    txt = load_file(shop_dir / "care.txt", source="care.txt")
+    txt = sections(load_file(shop_dir / "care.txt", source="care.txt"))
     assert [d.metadata["section"] for d in txt] == ["Cleaning", "Storage"]
-    pdf = load_file(shop_dir / "warranty.pdf", source="warranty.pdf")
+    pdf = sections(load_file(shop_dir / "warranty.pdf", source="warranty.pdf"))
     assert "two year warranty" in pdf[0].page_content and pdf[0].metadata["page"] == 1
 
 

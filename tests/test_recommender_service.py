@@ -130,3 +130,21 @@ def test_splits():
     held = sum(len(r) for r in st.relevant)
     assert held == 10 * 1 and len(st.train) + len(st.valid) + held == 60
     assert stratified_split(inter, 0.75, "user", seed=1).relevant == st.relevant
+
+
+@pytest.mark.slow
+def test_service_on_demo_store_with_real_embedder(tmp_path):
+    from bot.config import DEMO_DATA_DIR, Settings
+
+    if not (DEMO_DATA_DIR / "products.csv").is_file() or not (DEMO_DATA_DIR / "interactions.csv").is_file():
+        pytest.skip("demo store files not present")
+    svc = RecommenderService(Settings(_env_file=None, data_dir=tmp_path, embedder="bundled", recommender_model="hybrid"))
+    recs = svc.recommend(None, k=4, query="racing games for PS4 under 40 dollars")
+    assert len(recs) == 4
+    for r in recs:
+        item = svc.item(r.item_id)
+        assert item["price"] <= 40 and item["stock"] > 0
+    user = next(iter(svc._history_kind))
+    mine = svc.recommend(user, k=4)
+    assert len(mine) == 4 and all(r.reason for r in mine)
+    assert len(svc.hot_items(5)) == 5

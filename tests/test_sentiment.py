@@ -225,3 +225,9 @@ def test_damping_keeps_sign_and_shrinks():
     d = sentiment.damp(p, 0.25)
     assert ((d > 0.5) == (p > 0.5)).all() and (np.abs(d - 0.5) <= np.abs(p - 0.5)).all()
     assert np.allclose(sentiment.damp(p, 1.0), p)
+
+
+def test_factory_bundled_with_other_adapter(tmp_path):
+    model = make_sentiment_model(f"bundled:{tmp_path / 'x.safetensors'}")
+    assert isinstance(model, sentiment.BundledSentiment)
+    assert model.adapter_path == tmp_path / "x.safetensors"
