@@ -45,6 +45,10 @@ def create_app(settings=None, service=None, warm: bool = True):
 
     @asynccontextmanager
     async def lifespan(_app):
+        import anyio.to_thread
+
+        # Turns run in worker threads; AnyIO's default of 40 would queue the 41st shopper.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 200
         if warm:
             threading.Thread(target=warm_up, name="kefu-warm", daemon=True).start()
         else:

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     llm_base_url: str = Field("", description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
     llm_api_key: str = Field("", description="API key for the OpenAI-compatible server")
     llm_max_new_tokens: int = Field(120, ge=1, le=4096)
-    llm_timeout: float = Field(60.0, gt=0, description="seconds before an LLM call is abandoned")
+    llm_timeout: float = Field(
+        60.0, gt=0, description="seconds an LLM call may wait or stall before Kefu answers extractively"
+    )
     llm_threads: int = Field(0, ge=0, description="torch threads for local models; 0 = all cores")
     embedder: str = Field(
         "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
@@ -84,6 +86,11 @@ class Settings(BaseSettings):
     )
     escalate_after_negative_turns: int = Field(2, ge=1, description="very negative turns before handoff")
     escalate_after_abstentions: int = Field(2, ge=1, description="abstentions in a row before handoff")
+    escalate_window: int = Field(4, ge=1, description="recent turns the escalation policy looks at")
+    escalate_trend_below: float = Field(
+        -0.4, description="weighted recent sentiment under which a falling trend escalates"
+    )
+    escalate_after_repeats: int = Field(2, ge=1, description="times the same question may repeat before handoff")
 
     # --- web -----------------------------------------------------------------------
     staff_users: str = Field("", description="user:password,... for /staff; empty = /staff refused")
@@ -91,7 +98,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_message_chars: int = Field(4000, ge=1)
-    rate_limit_per_minute: int = Field(30, ge=1, description="messages per minute per session and per client")
+    rate_limit_per_minute: int = Field(30, ge=1, description="messages per minute per session")
+    rate_limit_per_client_per_minute: int = Field(
+        0, ge=0, description="messages per minute per client address; 0 = 4 × rate_limit_per_minute"
+    )
 
     @property
     def db_url_resolved(self) -> str:

@@ -108,4 +108,6 @@ def make_llm(settings) -> LLM:
         )
     from bot.llm_transformers import TransformersLLM
 
-    return TransformersLLM(spec, cache_dir=settings.data_dir / "models", threads=settings.llm_threads)
+    return TransformersLLM(
+        spec, cache_dir=settings.data_dir / "models", threads=settings.llm_threads, timeout=settings.llm_timeout
+    )

@@ -78,8 +78,9 @@ def dequantised_cache(gguf: Path, cache_root: Path) -> Path:
 class TransformersLLM(LLM):
     """A causal LM run locally with transformers; streams through ``TextIteratorStreamer``."""
 
-    def __init__(self, spec: str = "bundled", cache_dir: Path = Path("data/models"), threads: int = 0):
+    def __init__(self, spec: str = "bundled", cache_dir: Path = Path("data/models"), threads: int = 0, timeout: float = 60.0):
         self.spec = spec
+        self.timeout = timeout
         self.name = spec or "bundled"
         self.cache_dir = Path(cache_dir)
         self.threads = threads
@@ -113,33 +114,59 @@ class TransformersLLM(LLM):
             self._model = model
 
     def stream(self, messages: list[dict], max_new_tokens: int = 120) -> Iterator[str]:
+        """Generate on a worker thread, one request at a time (2 cores gain nothing from more).
+
+        A request waits at most ``timeout`` seconds for its turn, then fails with
+        :class:`LLMError` (the caller answers extractively). The streamer's own timeout starts
+        only once generation does, and if the caller stops reading (client gone), generation
+        stops at the next token.
+        """
+        import queue
+
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         self._ensure()
-        tok = self._tokenizer
-        enc = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
-        streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True, timeout=120)
+        if not self._gen_lock.acquire(timeout=self.timeout):
+            raise LLMError(f"the model is busy (waited {self.timeout:.0f} s)")
+        stop = threading.Event()
         errors: list[BaseException] = []
 
-        def run():
-            try:
-                with self._gen_lock, torch.inference_mode():
-                    self._model.generate(
-                        **enc,
-                        max_new_tokens=max_new_tokens,
-                        do_sample=False,
-                        repetition_penalty=1.15,
-                        streamer=streamer,
-                        pad_token_id=tok.eos_token_id,
-                    )
-            except BaseException as exc:  # surfaced to the caller below
-                errors.append(exc)
-                streamer.end()
+        class _Abandoned(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool)
 
-        worker = threading.Thread(target=run, daemon=True)
-        worker.start()
-        yield from streamer
-        worker.join()
-        if errors:
-            raise LLMError(f"generation failed: {errors[0]}") from errors[0]
+        try:
+            tok = self._tokenizer
+            enc = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+            streamer = TextIteratorStreamer(tok, skip_prompt=True, skip_special_tokens=True, timeout=self.timeout)
+
+            def run():
+                try:
+                    with torch.inference_mode():
+                        self._model.generate(
+                            **enc,
+                            max_new_tokens=max_new_tokens,
+                            do_sample=False,
+                            repetition_penalty=1.15,
+                            streamer=streamer,
+                            pad_token_id=tok.eos_token_id,
+                            stopping_criteria=StoppingCriteriaList([_Abandoned()]),
+                        )
+                except BaseException as exc:  # surfaced to the caller below
+                    errors.append(exc)
+                    streamer.end()
+
+            worker = threading.Thread(target=run, daemon=True, name="kefu-generate")
+            worker.start()
+            try:
+                yield from streamer
+            except queue.Empty as exc:
+                raise LLMError(f"generation stalled for {self.timeout:.0f} s") from exc
+            finally:
+                stop.set()  # also reached when the consumer closes this generator early
+                worker.join()
+            if errors:
+                raise LLMError(f"generation failed: {errors[0]}") from errors[0]
+        finally:
+            self._gen_lock.release()

@@ -141,7 +141,7 @@ class ChatService:
 
             return Guard(
                 rate_limit_per_minute=self.settings.rate_limit_per_minute,
-                client_limit_per_minute=getattr(self.settings, "rate_limit_per_client_per_minute", None),
+                client_limit_per_minute=self.settings.rate_limit_per_client_per_minute or None,
             )
 
         return lazy(self, "_guard", build)

@@ -4,7 +4,6 @@ the Chroma server gone. Each must leave Kefu answering something clear, never a 
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import signal
 import sqlite3
@@ -252,7 +251,6 @@ def test_chroma_server_going_away_is_reported_and_chat_degrades(settings, shop_d
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-    json.dumps(body)
 
 
 def test_any_model_failure_degrades_never_raises(settings, shop_dir):
