@@ -82,16 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port (default KEFU_PORT or 7860)")
     args = parser.parse_args(argv)
 
-    from pydantic import ValidationError
+    from bot.config import load_settings_or_exit
 
-    from bot.config import get_settings
-
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        print(f"error: bad setting KEFU_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
-        return 2
+    settings = load_settings_or_exit()
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -132,6 +132,20 @@ class Settings(BaseSettings):
         return value
 
 
+def load_settings_or_exit() -> Settings:
+    """The settings for a command-line entry point: a bad value is one line on stderr, exit 2."""
+    import sys
+
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        print(f"error: bad setting KEFU_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """The process-wide settings, built on first call (never at import)."""

@@ -398,17 +398,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: cannot read baseline {args.baseline}: {exc}", file=sys.stderr)
             return 2
 
-    from pydantic import ValidationError
-
-    from bot.config import get_settings
+    from bot.config import load_settings_or_exit
     from bot.service import ChatService
 
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        print(f"error: bad setting KEFU_{str(err['loc'][0]).upper()}: {err['msg']}", file=sys.stderr)
-        return 2
+    settings = load_settings_or_exit()
     service = ChatService(settings)
     try:
         report = evaluate(service, builtin=not args.no_builtin, limit=args.limit, previous=previous, save=not args.no_save)

@@ -149,32 +149,26 @@ class SessionStore:
 
         self.run(op)
 
-    def add_turn(self, session_id: str, role: str, text: str, data: dict | None = None) -> int:
+    def add_turns(self, session_id: str, turns: list[tuple[str, str, dict]]) -> int:
+        """Store ``[(role, text, data)]`` in one transaction; returns the last turn's id."""
+
         def op(db: Session) -> int:
-            turn = Turn(session_id=session_id, role=role, text=text, data=data or {})
-            db.add(turn)
+            rows = [Turn(session_id=session_id, role=role, text=text, data=data or {}) for role, text, data in turns]
+            db.add_all(rows)
             found = db.get(ChatSession, session_id)
             if found is not None:
                 found.updated_at = utcnow()
             db.flush()
-            return turn.id
+            return rows[-1].id
 
         return self.run(op)
+
+    def add_turn(self, session_id: str, role: str, text: str, data: dict | None = None) -> int:
+        return self.add_turns(session_id, [(role, text, data or {})])
 
     def add_exchange(self, session_id: str, user_text: str, user_data: dict, reply: str, reply_data: dict) -> int:
         """Store a shopper message and Kefu's reply together; returns the reply's turn id."""
-
-        def op(db: Session) -> int:
-            db.add(Turn(session_id=session_id, role="user", text=user_text, data=user_data))
-            turn = Turn(session_id=session_id, role="assistant", text=reply, data=reply_data)
-            db.add(turn)
-            found = db.get(ChatSession, session_id)
-            if found is not None:
-                found.updated_at = utcnow()
-            db.flush()
-            return turn.id
-
-        return self.run(op)
+        return self.add_turns(session_id, [("user", user_text, user_data), ("assistant", reply, reply_data)])
 
     def turns(self, session_id: str, limit: int | None = None) -> list[Turn]:
         """Turns of a session, oldest first (the last ``limit`` if given)."""
