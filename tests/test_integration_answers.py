@@ -35,7 +35,7 @@ QUESTIONS = [
 OFF_TOPIC = [
     "What's the weather going to be like in Paris tomorrow?",
     "Can you solve 3x + 7 = 22 for x?",
-    "What is Walmart's return policy for TVs?",
+    "How do I cancel my Netflix subscription?",
 ]
 
 
