@@ -102,14 +102,15 @@ def tune_itemknn(split, grid) -> dict:
     return best_p
 
 
-def run_games(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
+def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None = None,
+              epochs: int | None = None) -> dict[str, dict[str, float]]:
     from recommender.base import make_model
     from recommender.datasets import games6k_split
     from recommender.evaluation import fit_and_score
 
     split, titles, _ = games6k_split(folder)
     vecs = text_vectors(titles)
-    e = 3 if quick else 30
+    e = epochs or (3 if quick else 30)
     grid = [{"alpha": a, "half_life": h} for a in (0.5, 0.7) for h in (0.0, 1.0)]
     specs = {
         "popularity": {},
@@ -120,6 +121,8 @@ def run_games(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, 
     }
     results = {}
     for name, params in specs.items():
+        if models and name not in models and name not in ("popularity", "itemknn"):
+            continue  # the two baselines always run: every figure is a ratio to them
         model = make_model(name, **params)
         if model.uses_text:
             model.set_text_vectors(dict(zip(titles, vecs)))
@@ -127,7 +130,8 @@ def run_games(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, 
         r.update({f"param_{k}": float(v) for k, v in params.items() if isinstance(v, (int, float))})
         results[name] = r
         print(f"  games6k {name}: ndcg@10 {r['ndcg@10']:.4f} ({r['train_seconds']:.0f}s)", flush=True)
-    results.update(implicit_models(split, quick))
+    if not models or "implicit" in models:
+        results.update(implicit_models(split, quick))
     return results
 
 
@@ -176,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="few epochs (minutes instead of tens of minutes)")
     ap.add_argument("--only", default="games,cold,beauty")
     ap.add_argument("--progress", action="store_true")
+    ap.add_argument("--models", help="Games-6k models to train besides the baselines, e.g. hybrid,implicit")
+    ap.add_argument("--epochs", type=int, help="epochs for the embedding models (early stopping still applies)")
     args = ap.parse_args(argv)
     from recommender.datasets import recsys_file
     from recommender.evaluation import format_table
@@ -193,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     results: dict[str, dict[str, float]] = {}
     if games is not None and "games" in only:
-        for k, v in run_games(games.parent, args.quick, args.progress).items():
+        wanted = set(args.models.split(",")) if args.models else None
+        for k, v in run_games(games.parent, args.quick, args.progress, wanted, args.epochs).items():
             results[f"games6k/{k}"] = v
     if games is not None and "cold" in only:
         for k, v in run_cold(games.parent, args.quick, args.progress).items():
