@@ -381,5 +381,8 @@ class Guard:
         """
         if not system_prompt.strip() or not reply:
             return reply
-        kept = [s for s in _SENTENCE.split(reply) if s.strip() and not self.leaks(s, system_prompt, allowed)]
+        parts = [s for s in _SENTENCE.split(reply) if s.strip()]
+        kept = [s for s in parts if not self.leaks(s, system_prompt, allowed)]
+        if len(kept) == len(parts):
+            return reply  # nothing leaked: keep the reply's own layout (lists, line breaks)
         return " ".join(kept).strip()

@@ -71,7 +71,25 @@ def match_category(text: str, categories: Iterable[str]) -> str | None:
     return best
 
 
+_REQUEST = re.compile(
+    r"^(?:(?:hi|hello|hey)[,!]?\s+)?(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
+    r"(?:recommend(?:\s+me)?|suggest(?:\s+me)?|show\s+me|find\s+me|i(?:'m|\s+am)\s+looking\s+for|"
+    r"i\s+(?:want|need|would\s+like)|looking\s+for|any\s+(?:recommendations?|suggestions?)\s+for)\s+",
+    re.IGNORECASE,
+)
+
+
+def strip_request(text: str) -> str:
+    """The taste without the request around it.
+
+    Example: ``strip_request("Can you recommend a racing game for PS4?")`` → ``"a racing game for PS4"``.
+    """
+    core = _REQUEST.sub("", text.strip())
+    return re.sub(r"\s+([?!.,])", r"\1", core).strip(" ?!.,") or text.strip()
+
+
 def parse_taste(text: str, categories: Iterable[str] = ()) -> Taste:
     """Split a stated preference into embeddable text, a price cap and a category."""
-    price, rest = parse_max_price(text.strip())
+    price, rest = parse_max_price(strip_request(text))
+    rest = rest.strip(" ?!.,")
     return Taste(text=rest or text.strip(), max_price=price, category=match_category(rest, categories))

@@ -69,6 +69,17 @@ def _num(value: Any, default: float | None = None) -> float | None:
         return default
 
 
+_PLATFORM_ATTR = re.compile(r"platform:\s*([^;]+)", re.I)
+_PLATFORM_WORDS = {"ps4": "ps4", "ps5": "ps5", "switch": "switch", "xbox": "xbox series x", "pc": "pc"}
+
+
+def _platform_of(query: str | None) -> str | None:
+    """The game platform a stated taste names ("racing games for PS4" → "ps4"), if exactly one."""
+    words = {w.lower() for w in _WORD.findall(query or "")}
+    found = {v for k, v in _PLATFORM_WORDS.items() if k in words}
+    return found.pop() if len(found) == 1 else None
+
+
 def _because(kind: str, title: str) -> str:
     verb = _VERB.get(kind, "bought")
     return f"because you {verb.format(title)}" if "{}" in verb else f"because you {verb} {title}"
@@ -176,12 +187,19 @@ class RecommenderService:
         self._cats = [
             {(r or {}).get("category", "").lower(), (r or {}).get("subcategory", "").lower()} - {""} for r in rows
         ]
+        # platform attribute ("platform: PS4; genre: racing") of each item, lower-cased, or ""
+        self._platform = [
+            (m.group(1).strip().lower() if (m := _PLATFORM_ATTR.search((r or {}).get("attributes", ""))) else "")
+            for r in rows
+        ]
         self._categories = sorted(
             {r.get(k, "") for r in self.products.values() for k in ("category", "subcategory")} - {""}
         )
 
-    def _allowed(self, max_price: float | None, category: str | None) -> np.ndarray:
+    def _allowed(self, max_price: float | None, category: str | None, platform: str | None = None) -> np.ndarray:
         ok = self._listed & (self._stock > 0)
+        if platform:
+            ok &= np.asarray([p == platform or not p for p in self._platform])
         if max_price is not None:
             ok &= np.nan_to_num(self._price, nan=np.inf) <= max_price
         if category:
@@ -234,7 +252,7 @@ class RecommenderService:
         else:
             scores = model.score(profile, users).ravel()
         ids, vals = model._rank(np.asarray(scores, dtype=np.float64), profile, k, exclude, True,
-                                self._allowed(max_price, category))
+                                self._allowed(max_price, category, _platform_of(query)))
         items, weights = profile.indices, profile.data
         out = []
         for iid, score in zip(ids, vals):
