@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, Integer, String, select, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.sessions import Base, ChatSession, Turn, utcnow
+from bot.sessions import Base, ChatSession, Turn, create_tables, utcnow
 
 
 class RecommendationClick(Base):
@@ -43,7 +43,7 @@ def ensure_tables(store) -> None:
     """Create this module's table (and the handoff table it reads) if missing."""
     import bot.handoff  # noqa: F401 - registers the handoffs table on Base
 
-    Base.metadata.create_all(store.engine)
+    create_tables(store.engine)
 
 
 def record_click(store, item_id: str, session_id: str | None = None, user_id: str | None = None) -> int:

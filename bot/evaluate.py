@@ -39,7 +39,7 @@ from pathlib import Path
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.sessions import Base, utcnow
+from bot.sessions import Base, create_tables, utcnow
 
 OUT_OF_SCOPE = [
     "Who won the football world cup in 1998?",
@@ -97,7 +97,7 @@ class Result:
 
 
 def ensure_tables(store) -> None:
-    Base.metadata.create_all(store.engine)
+    create_tables(store.engine)
 
 
 # -- cases ------------------------------------------------------------------------------------

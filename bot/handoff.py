@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.sessions import Base, ChatSession, SessionStore, Turn, utcnow
+from bot.sessions import Base, ChatSession, SessionStore, Turn, create_tables, utcnow
 
 STATES = ("bot", "waiting_for_human", "human", "resolved")
 TRANSITIONS = {
@@ -89,7 +89,7 @@ class HandoffDesk:
 
     def __init__(self, sessions: SessionStore):
         self.sessions = sessions
-        Base.metadata.create_all(sessions.engine)
+        create_tables(sessions.engine)
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod

@@ -96,7 +96,7 @@ class SessionStore:
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        create_tables(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # -- plumbing ---------------------------------------------------------------------
@@ -256,6 +256,21 @@ class SessionStore:
             return [(r[0], r[1]) for r in reversed(db.execute(q).all())]
 
         return self.run(op)
+
+
+def create_tables(engine, attempts: int = 5) -> None:
+    """Create missing tables; safe when several replicas start at once against one database
+    (a concurrent CREATE TABLE loses the race with a duplicate error: look again and go on)."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(attempts):
+        try:
+            Base.metadata.create_all(engine)
+            return
+        except (IntegrityError, ProgrammingError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -108,10 +108,12 @@ def test_fake_is_a_real_subclass_and_cached():
     assert model.predict_proba(["a", "b", "c"]).shape == (3, 3)
 
 
-def test_factory_builds_without_loading():
-    bundled = make_sentiment_model("bundled")
+def test_building_loads_nothing():
+    from bot.sentiment import BundledSentiment, HFSentiment
+
+    bundled = BundledSentiment()  # not the factory: its shared instance may be loaded already
     assert bundled._en is None and bundled._zh is None
-    hf = make_sentiment_model("/no/such/model")
+    hf = HFSentiment("/no/such/model")
     assert hf.name_or_path == "/no/such/model" and hf._loaded is None
 
 
