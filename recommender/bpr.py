@@ -17,7 +17,7 @@ import numpy as np
 
 from recommender.data import Interactions
 from recommender.factors import FactorRecommender
-from recommender.training import fit_loop, pick_device, seed_all, validation_ndcg
+from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 
 class BPRRecommender(FactorRecommender):
@@ -31,10 +31,7 @@ class BPRRecommender(FactorRecommender):
         import torch
 
         p = self.params
-        seed_all(p["seed"])
-        if p["threads"]:
-            torch.set_num_threads(int(p["threads"]))
-        dev = pick_device(p["device"])
+        dev = prepare_torch(p)
         m = interactions.matrix(binary=True).tocoo()
         pu = torch.as_tensor(m.row, dtype=torch.long, device=dev)
         pi = torch.as_tensor(m.col, dtype=torch.long, device=dev)

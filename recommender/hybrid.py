@@ -39,7 +39,7 @@ import numpy as np
 
 from recommender.base import Recommender
 from recommender.data import Interactions
-from recommender.training import fit_loop, pick_device, seed_all, validation_ndcg
+from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 
 class HybridRecommender(Recommender):
@@ -112,10 +112,7 @@ class HybridRecommender(Recommender):
         import torch
 
         p = self.params
-        seed_all(p["seed"])
-        if p["threads"]:
-            torch.set_num_threads(int(p["threads"]))
-        dev = pick_device(p["device"])
+        dev = prepare_torch(p)
         ni, d = interactions.n_items, int(p["factors"])
         self.text = self._item_text_matrix(self.item_ids, item_texts)  # (ni, t_dim)
         tdim = self.text.shape[1]

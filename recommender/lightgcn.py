@@ -19,7 +19,7 @@ import numpy as np
 
 from recommender.data import Interactions
 from recommender.factors import FactorRecommender
-from recommender.training import fit_loop, pick_device, seed_all, validation_ndcg
+from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 
 class LightGCNRecommender(FactorRecommender):
@@ -33,10 +33,7 @@ class LightGCNRecommender(FactorRecommender):
         import torch
 
         p = self.params
-        seed_all(p["seed"])
-        if p["threads"]:
-            torch.set_num_threads(int(p["threads"]))
-        dev = pick_device(p["device"])
+        dev = prepare_torch(p)
         m = interactions.matrix(binary=True).tocoo()
         nu, ni, d = interactions.n_users, interactions.n_items, int(p["factors"])
         # bipartite adjacency over nu + ni nodes, symmetric normalisation

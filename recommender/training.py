@@ -113,3 +113,17 @@ def fit_loop(
         "best_valid_ndcg@20": float(best) if validate is not None else None,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def prepare_torch(params: dict):
+    """Seed, thread count and device for one training run; returns the device.
+
+    ``params`` needs ``seed``, ``threads`` (0 = torch's default) and ``device`` ("auto" picks
+    CUDA when present).
+    """
+    import torch
+
+    seed_all(params["seed"])
+    if params["threads"]:
+        torch.set_num_threads(int(params["threads"]))
+    return pick_device(params["device"])
