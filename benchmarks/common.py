@@ -86,6 +86,11 @@ def emit(results: dict[str, dict[str, float]], out: Path, title: str) -> None:
             cells.append("—" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v)))
         table.add_row(m, *cells)
     Console(width=200).print(table)
+    write_json(results, out)
+
+
+def write_json(results: dict, out: Path) -> None:
+    """Write a benchmark's ``{system: {metric: number}}`` results and say where."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {out}")

@@ -17,7 +17,6 @@ JSON: ``{"kefu-bpr": {...}, "implicit-bpr": {...}, "kefu-hybrid": {...}, "servin
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -116,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("bpr", "hybrid"):
         results[f"serving-100k-{name}"] = latency(synthetic_model(name, 100_000, 10_000), args.requests)
     print(format_table(results, ["train_seconds", "epochs", "train_seconds_vs_implicit", "p50_ms", "p99_ms", "model_bytes"]))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    from benchmarks.common import RESULTS, write_json
+
+    write_json(results, args.json or RESULTS / "recommend_speed.json")
     return 0
 
 

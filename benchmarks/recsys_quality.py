@@ -20,7 +20,6 @@ Top-level JSON keys are ``<dataset>/<model>`` → flat metric dicts.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -222,9 +221,9 @@ def main(argv: list[str] | None = None) -> int:
             if r and base > 0:
                 r["ndcg@10_vs_best_baseline"] = r["ndcg@10"] / base
                 print(f"{name}: NDCG@10 {r['ndcg@10']:.4f} = {r['ndcg@10'] / base:.2f}× the best of popularity/item-kNN")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    from benchmarks.common import RESULTS, write_json
+
+    write_json(results, args.json or RESULTS / "recsys_quality.json")
     return 0
 
 
