@@ -30,6 +30,7 @@ from langchain_core.documents import Document
 
 from bot.grounding import GroundingChecker, split_sentences, strip_citations
 from bot.guard import strip_instructions
+from bot.intents import OTHER
 from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
 
@@ -166,8 +167,6 @@ class Retriever:
         # thresholds see, so re-ranking never turns an abstention into an answer.
         proba = self.intents.get().proba(vector) if self.intents and grouped and lang != "zh" else {}
         def rank(src: Source) -> float:
-            from bot.intents import OTHER
-
             return src.score + self.intent_weight * proba.get(src.id if src.kind == "faq" else OTHER, 0.0)
 
         return sorted(grouped.values(), key=lambda s: -rank(s))[:k]
@@ -326,8 +325,3 @@ class Answerer:
             text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
         yield "delta", text
         yield "final", Answer(text, False, [top], "degraded" if degraded else "extractive", sources, checks, timings)
-
-
-def cosine(a, b) -> float:
-    a, b = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
-    return float(a @ b / ((np.linalg.norm(a) * np.linalg.norm(b)) or 1.0))

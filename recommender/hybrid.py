@@ -302,8 +302,16 @@ class HybridRecommender(Recommender):
         nb = z(np.asarray((profiles @ self.knn_sim).todense(), dtype=np.float32))
         # Items nobody bought alongside anything (new, text-only items) have no neighbour
         # evidence either way: neutral, not "unrelated", so cold items stay recommendable.
-        nb[:, self.knn_sim.getnnz(axis=0) == 0] = 0.0
+        nb[:, self._knn_cold()] = 0.0
         return (z(base) + self.knn_w * nb).astype(np.float32)
+
+    def _knn_cold(self) -> np.ndarray:
+        """(n_items,) True for items with no neighbour evidence; cached per similarity matrix."""
+        cached = getattr(self, "_cold_cache", None)
+        if cached is None or cached[0] is not self.knn_sim:
+            cached = (self.knn_sim, self.knn_sim.getnnz(axis=0) == 0)
+            self._cold_cache = cached
+        return cached[1]
 
     def score(self, profiles, users=None) -> np.ndarray:
         base = self.user_vectors(profiles) @ self.v_out.T + self.bias[None, :]

@@ -104,10 +104,8 @@ def minimal_pdf(text: str) -> bytes:
     return bytes(out)
 
 
-@pytest.fixture
-def shop_dir(tmp_path) -> Path:
-    """A tiny store: catalogue, FAQ, policy, HTML page, text file and PDF."""
-    root = tmp_path / "shop"
+def write_shop(root: Path) -> Path:
+    """Write a tiny store into ``root``: catalogue, FAQ, policy, HTML page, text file and PDF."""
     (root / "faq").mkdir(parents=True)
     (root / "products.csv").write_text(PRODUCTS_CSV)
     (root / "faq" / "orders.md").write_text(FAQ_MD)
@@ -118,6 +116,12 @@ def shop_dir(tmp_path) -> Path:
     (root / "interactions.csv").write_text("user_id,item_id,timestamp\nu1,P-1,1\n")
     (root / ".kefuignore").write_text("interactions.csv\n")
     return root
+
+
+@pytest.fixture
+def shop_dir(tmp_path) -> Path:
+    """A tiny store (see :func:`write_shop`) in a fresh temporary folder."""
+    return write_shop(tmp_path / "shop")
 
 
 @pytest.fixture

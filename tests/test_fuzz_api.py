@@ -18,7 +18,7 @@ httpx = pytest.importorskip("httpx")
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st  # noqa: E402
 
-from tests.conftest import ABOUT_HTML, FAQ_MD, POLICY_MD, PRODUCTS_CSV  # noqa: E402
+from tests.conftest import write_shop  # noqa: E402
 from tests.fixtures.fakes import service_with_fakes  # noqa: E402
 from tests.fixtures.servers import serve_in_thread  # noqa: E402
 
@@ -32,12 +32,7 @@ def server(tmp_path_factory):
     from bot.config import Settings
 
     root = tmp_path_factory.mktemp("fuzz")
-    shop = root / "shop"
-    (shop / "faq").mkdir(parents=True)
-    (shop / "products.csv").write_text(PRODUCTS_CSV)
-    (shop / "faq" / "orders.md").write_text(FAQ_MD)
-    (shop / "returns.md").write_text(POLICY_MD)
-    (shop / "about.html").write_text(ABOUT_HTML)
+    shop = write_shop(root / "shop")
     settings = Settings(
         _env_file=None, data_dir=root / "data", llm="fake", embedder="fake", sentiment_model="fake",
         collection="fuzz", rate_limit_per_minute=100000, max_message_chars=2000,
