@@ -7,8 +7,12 @@
   ranking minus the user's history; Recall/NDCG@10/20 for every Kefu model plus ``implicit``'s
   ALS and BPR as outside references (skipped with a message when ``implicit`` is not
   installed). Item-kNN's α and recency half-life are picked on the validation target.
+  BPR, LightGCN and the hybrid carry the neighbour term (``recommender.neighbours``) with its
+  weight α chosen on the validation target; each is also scored with α = 0 from the same fit
+  (rows ``<model>-no-nbr``: the embeddings alone).
 - **Cold start**: 5 % of items (seeded) lose every interaction; Recall@20 on the test users
-  whose target is such an item — the hybrid vs popularity (ID-only models cannot score).
+  whose target is such an item — the hybrid (with and without its neighbour term) vs
+  popularity and item-kNN (ID-only models cannot score).
 - **Amazon Beauty** (ids only): leave-last-out, full ranking minus history; SASRec's
   published R@10 0.0605 / N@10 0.0318 (TIGER paper) for reference.
 
@@ -27,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds"]
+COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "knn_weight"]
 
 
 class ImplicitAdapter:
@@ -87,6 +91,23 @@ def text_vectors(titles: dict[str, str]) -> np.ndarray:
     return v
 
 
+def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
+    """Record ``name`` as fitted (its α on validation) and, for a model with the neighbour
+    term switched on, the same fit scored with α = 0 as ``name-no-nbr`` (embeddings alone)."""
+    from recommender.evaluation import score_model
+
+    r = results[name]
+    alpha = getattr(model, "knn_w", None)
+    if alpha is None:
+        return
+    r["knn_weight"] = float(alpha)
+    if alpha:
+        model.knn_w = 0.0
+        pure = score_model(model, split, ks)
+        model.knn_w = alpha
+        results[f"{name}-no-nbr"] = {**pure, "train_seconds": r["train_seconds"], "knn_weight": 0.0}
+
+
 def tune_itemknn(split, grid) -> dict:
     """Pick item-kNN params by validation NDCG@20 (the test target is never looked at)."""
     from recommender.base import make_model
@@ -114,8 +135,8 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
     specs = {
         "popularity": {},
         "itemknn": tune_itemknn(split, grid),
-        "bpr": {"epochs": e * 2, "threads": 2},
-        "lightgcn": {"epochs": e, "threads": 2},
+        "bpr": {"epochs": e * 2, "threads": 2, "half_life": 1.0},
+        "lightgcn": {"epochs": e, "threads": 2, "half_life": 1.0},
         "hybrid": {"epochs": e, "threads": 2, "half_life": 1.0},
     }
     results = {}
@@ -128,6 +149,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
         _, r = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
         r.update({f"param_{k}": float(v) for k, v in params.items() if isinstance(v, (int, float))})
         results[name] = r
+        add_ablation(results, name, model, split)
         print(f"  games6k {name}: ndcg@10 {r['ndcg@10']:.4f} ({r['train_seconds']:.0f}s)", flush=True)
     if not models or "implicit" in models:
         results.update(implicit_models(split, quick))
@@ -150,10 +172,17 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
             model.set_text_vectors(dict(zip(titles, vecs)))
         t0 = time.perf_counter()
         model.fit(split.train, titles, split.valid, show_progress=progress)
-        r = score_model(model, split, (10, 20), test_mask=mask)
-        out[name] = {"cold_recall@20": r["recall@20"], "cold_ndcg@20": r["ndcg@20"], "cold_users": float(mask.sum()),
-                     "train_seconds": time.perf_counter() - t0}
-        print(f"  cold {name}: recall@20 {r['recall@20']:.4f}", flush=True)
+        secs = time.perf_counter() - t0
+        variants = [(name, getattr(model, "knn_w", 0.0))]
+        if variants[0][1]:
+            variants.append((f"{name}-no-nbr", 0.0))
+        for label, alpha in variants:
+            if alpha != variants[0][1]:
+                model.knn_w = alpha
+            r = score_model(model, split, (10, 20), test_mask=mask)
+            out[label] = {"cold_recall@20": r["recall@20"], "cold_ndcg@20": r["ndcg@20"],
+                          "cold_users": float(mask.sum()), "train_seconds": secs, "knn_weight": float(alpha)}
+            print(f"  cold {label}: recall@20 {r['recall@20']:.4f}", flush=True)
     return out
 
 
@@ -165,10 +194,11 @@ def run_beauty(path: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
     e = 3 if quick else 30
     out = {"sasrec-published": {"recall@10": 0.0605, "ndcg@10": 0.0318}}
     for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}),
-                         ("bpr", {"epochs": 2 * e, "threads": 2}),
+                         ("bpr", {"epochs": 2 * e, "threads": 2, "half_life": 1.0}),
                          ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0})):
-        _, r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
+        model, r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
         out[name] = r
+        add_ablation(out, name, model, split)
         print(f"  beauty {name}: ndcg@10 {r['ndcg@10']:.4f}", flush=True)
     return out
 
@@ -207,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     if beauty is not None and "beauty" in only:
         for k, v in run_beauty(beauty, args.quick, args.progress).items():
             results[f"beauty/{k}"] = v
-    for prefix, cols in (("games6k/", COLS), ("games6k-cold/", ["cold_recall@20", "cold_ndcg@20", "cold_users"]),
+    for prefix, cols in (("games6k/", COLS), ("games6k-cold/", ["cold_recall@20", "cold_ndcg@20", "cold_users", "knn_weight"]),
                          ("beauty/", COLS)):
         sub = {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix)}
         if sub:
@@ -216,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     g = {k: v for k, v in results.items() if k.startswith("games6k/")}
     if g:
         base = max(g.get("games6k/popularity", {}).get("ndcg@10", 0), g.get("games6k/itemknn", {}).get("ndcg@10", 0))
-        for name in ("bpr", "lightgcn", "hybrid"):
+        for name in ("bpr", "bpr-no-nbr", "lightgcn", "lightgcn-no-nbr", "hybrid", "hybrid-no-nbr"):
             r = g.get(f"games6k/{name}")
             if r and base > 0:
                 r["ndcg@10_vs_best_baseline"] = r["ndcg@10"] / base

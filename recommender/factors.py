@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.base import Recommender
+from recommender.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
 
 
 def fold_in_ls(item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float,
@@ -43,11 +44,15 @@ def _system(v, items, weights, alpha, reg, gram):
     return a, b
 
 
-class FactorRecommender(Recommender):
+class FactorRecommender(NeighbourTermMixin, Recommender):
     """Base of BPR and LightGCN: holds ``user_factors`` (n_users, d), ``item_factors``
-    (n_items, d), ``item_bias`` (n_items,); subclasses fill them in ``_fit``."""
+    (n_items, d), ``item_bias`` (n_items,); subclasses fill them in ``_fit`` and end it with
+    ``self._fit_neighbours(interactions, valid)`` (the neighbour term, :mod:`recommender.neighbours`)."""
 
-    common_defaults = {**Recommender.common_defaults, "fold_in": "mean", "fold_alpha": 10.0, "fold_reg": 0.1}
+    common_defaults = {
+        **Recommender.common_defaults, "fold_in": "mean", "fold_alpha": 10.0, "fold_reg": 0.1,
+        **NEIGHBOUR_DEFAULTS,
+    }
 
     def _gram(self) -> np.ndarray:
         if getattr(self, "_gram_cache", None) is None:
@@ -73,7 +78,7 @@ class FactorRecommender(Recommender):
 
     def score(self, profiles, users=None) -> np.ndarray:
         uv = self.fold_in_or_learned(profiles, users)
-        return (uv @ self.item_factors.T + self.item_bias[None, :]).astype(np.float32)
+        return self._with_neighbours(uv @ self.item_factors.T + self.item_bias[None, :], profiles)
 
     def fold_in_or_learned(self, profiles, users=None) -> np.ndarray:
         """Learned vectors for rows with ``users >= 0``, folded-in ones for the rest."""
@@ -103,9 +108,11 @@ class FactorRecommender(Recommender):
         return (v @ v[item]) / (norms * norms[item])
 
     def _arrays(self):
-        return {"user_factors": self.user_factors, "item_factors": self.item_factors, "item_bias": self.item_bias}
+        return {"user_factors": self.user_factors, "item_factors": self.item_factors, "item_bias": self.item_bias,
+                **self._neighbour_arrays()}
 
     def _set_arrays(self, arrays) -> None:
         self.user_factors, self.item_factors = arrays["user_factors"], arrays["item_factors"]
         self.item_bias = arrays["item_bias"]
         self._gram_cache = None
+        self._set_neighbour_arrays(arrays, len(self.item_factors))

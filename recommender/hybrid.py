@@ -26,15 +26,11 @@ are not pushed down for never having been bought. Trade-off: one embedder pass o
 catalogue per fit (cache with :meth:`set_text_vectors`), and a sequence-aware bag of items
 rather than a full sequence model.
 
-Neighbour term (the seed design's mixing factor α): after training, an item-kNN similarity
-over co-interactions is fitted too, and the served score is ``z(embedding score) + α ·
-z(neighbour score)`` (``z`` standardises each shopper's row), with α chosen on the validation
-split from ``KNN_GRID`` (``knn_weight=-1``, the default) or fixed by the caller (0 turns it
-off). Measured on Games-6k (benchmarks.recsys_quality): NDCG@10 0.0584 without the term,
-0.0732 with α chosen on validation, against 0.0613 for item-kNN alone. Trade-off: the term
-only boosts items with purchase history, so brand-new text-only items rank lower (cold-start
-Recall@20 0.028 → 0.012; still non-zero, unlike any ID-only model). Reasons still come from
-the embedding part.
+Neighbour term (the seed design's mixing factor α, :mod:`recommender.neighbours`): the served
+score is ``z(embedding score) + α · z(item-kNN neighbour score)``, α chosen on the validation
+split. Measured on Games-6k (benchmarks.recsys_quality): see the README. Trade-off: the term
+only boosts items with purchase history, so brand-new text-only items rank lower than with
+α = 0 (still non-zero, unlike any ID-only model). Reasons still come from the embedding part.
 
 Example::
 
@@ -49,10 +45,11 @@ import numpy as np
 
 from recommender.base import Recommender
 from recommender.data import Interactions
+from recommender.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
 from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 
-class HybridRecommender(Recommender):
+class HybridRecommender(NeighbourTermMixin, Recommender):
     name = "hybrid"
     uses_text = True
     common_defaults = {**Recommender.common_defaults, "half_life": 3.0}
@@ -60,17 +57,13 @@ class HybridRecommender(Recommender):
         "factors": 64, "epochs": 30, "lr": 0.003, "batch_size": 1024, "max_history": 20,
         "id_dropout": 0.25, "weight_decay": 0.0, "patience": 3, "seed": 0, "device": "auto",
         "threads": 0, "full_softmax_max": 5000, "negatives": 2048, "cold_bias_quantile": 0.5,
-        "embedder": "bundled", "knn_weight": -1.0, "knn_alpha": 0.7, "knn_neighbours": 100,
+        "embedder": "bundled", **NEIGHBOUR_DEFAULTS, "knn_proxy": 10,
     }
-    KNN_GRID = (0.0, 0.05, 0.1, 0.2, 0.4)
-    KNN_DEFAULT = 0.1  # used when the weight is "auto" but there is no validation split
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
         self.embedder = None  # Embeddings with .encode; made from params["embedder"] on first use
         self._text_override: dict[str, np.ndarray] = {}
-        self.knn_sim = None  # CSR (n_items, n_items) neighbour similarity, or None
-        self.knn_w = 0.0
 
     # ------------------------------------------------------------------ text
     def set_text_vectors(self, vectors: dict[str, np.ndarray]) -> None:
@@ -216,29 +209,34 @@ class HybridRecommender(Recommender):
         export()
         self._fit_neighbours(interactions, valid)
 
-    def _fit_neighbours(self, interactions: Interactions, valid) -> None:
-        """Fit the item-kNN term and its weight (on ``valid`` when the weight is auto)."""
-        from recommender.itemknn import ItemKNNRecommender
+    def _complete_neighbours(self) -> None:
+        self._lend_neighbours(np.nonzero(self.knn_sim.getnnz(axis=0) == 0)[0])
 
-        w = float(self.params["knn_weight"])
-        if w == 0.0:
-            self.knn_sim, self.knn_w = None, 0.0
+    def _lend_neighbours(self, cold: np.ndarray) -> None:
+        """Items nobody bought alongside anything (``cold``) borrow the neighbour column of their
+        ``knn_proxy`` text-nearest items that have one, weighted by text similarity: a new
+        racing game is "bought with" what racing games are bought with. Without it the neighbour
+        term can only ever lift warm items, pushing new ones down (Games-6k cold-start
+        Recall@20 in the README)."""
+        m = int(self.params["knn_proxy"])
+        if self.knn_sim is None or m <= 0 or not len(cold) or not self.text.any():
             return
-        knn = ItemKNNRecommender(alpha=self.params["knn_alpha"], neighbours=self.params["knn_neighbours"])
-        knn.fit(interactions)
-        self.knn_sim = knn.sim
-        if w > 0:
-            self.knn_w = w
-        elif valid is None:
-            self.knn_w = self.KNN_DEFAULT
-        else:
-            scores = {}
-            for cand in self.KNN_GRID:
-                self.knn_w = cand
-                scores[cand] = validation_ndcg(self, valid)
-            self.knn_w = max(scores, key=scores.get)
-            self.fit_info["knn_weight_validation"] = scores
-        self.fit_info["knn_weight"] = self.knn_w
+        from scipy.sparse import csr_matrix
+
+        sim = self.knn_sim.tocsr()
+        n = sim.shape[0]
+        warm = np.nonzero(sim.getnnz(axis=0) > 0)[0]
+        cold = cold[np.linalg.norm(self.text[cold], axis=1) > 0]  # no text: nothing to go on
+        if not len(warm) or not len(cold):
+            return
+        s = self.text[cold] @ self.text[warm].T  # (n_cold, n_warm) cosine of unit vectors
+        m = min(m, len(warm))
+        top = np.argpartition(-s, m - 1, axis=1)[:, :m]  # (n_cold, m)
+        w = np.clip(np.take_along_axis(s, top, 1), 0.0, None)
+        w = w / np.maximum(w.sum(1, keepdims=True), 1e-9)
+        # column c of a cold item (empty until now) becomes Σ_t w_ct · column t
+        lend = csr_matrix((w.ravel().astype(np.float32), (warm[top].ravel(), np.repeat(cold, m))), shape=(n, n))
+        self.knn_sim = (sim + sim @ lend).tocsr()
 
     def _finish(self) -> None:
         """Recompute the served vectors: ``v_in``/``v_out`` (n_items, d)."""
@@ -269,11 +267,8 @@ class HybridRecommender(Recommender):
 
         ui = self.user_items.tocsr()
         self.user_items = csr_matrix((ui.data, ui.indices, ui.indptr), shape=(ui.shape[0], len(self.item_ids)))
-        if self.knn_sim is not None:  # new items have no neighbours yet: empty rows and columns
-            s_ = self.knn_sim.tocsr()
-            n = len(self.item_ids)
-            indptr = np.concatenate([s_.indptr, np.full(k, s_.indptr[-1], dtype=s_.indptr.dtype)])
-            self.knn_sim = csr_matrix((s_.data, s_.indices, indptr), shape=(n, n))
+        self._grow_neighbours(len(self.item_ids))  # new items have no neighbours yet…
+        self._lend_neighbours(np.arange(len(self.item_ids) - k, len(self.item_ids)))  # …so they borrow some
         self._reindex()
         self._finish()
         return k
@@ -290,28 +285,6 @@ class HybridRecommender(Recommender):
             num = num + (tw[:, None] * (text_vectors @ self.proj_in)).sum(0)[None, :]
             den = den + tw.sum()
         return num / np.maximum(den, 1e-9)
-
-    def _with_neighbours(self, base: np.ndarray, profiles) -> np.ndarray:
-        """``z(base) + α · z(profiles @ knn_sim)`` row by row (``base`` alone when α is 0)."""
-        if self.knn_sim is None or not self.knn_w:
-            return base.astype(np.float32)
-
-        def z(x: np.ndarray) -> np.ndarray:
-            return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-9)
-
-        nb = z(np.asarray((profiles @ self.knn_sim).todense(), dtype=np.float32))
-        # Items nobody bought alongside anything (new, text-only items) have no neighbour
-        # evidence either way: neutral, not "unrelated", so cold items stay recommendable.
-        nb[:, self._knn_cold()] = 0.0
-        return (z(base) + self.knn_w * nb).astype(np.float32)
-
-    def _knn_cold(self) -> np.ndarray:
-        """(n_items,) True for items with no neighbour evidence; cached per similarity matrix."""
-        cached = getattr(self, "_cold_cache", None)
-        if cached is None or cached[0] is not self.knn_sim:
-            cached = (self.knn_sim, self.knn_sim.getnnz(axis=0) == 0)
-            self._cold_cache = cached
-        return cached[1]
 
     def score(self, profiles, users=None) -> np.ndarray:
         base = self.user_vectors(profiles) @ self.v_out.T + self.bias[None, :]
@@ -340,23 +313,12 @@ class HybridRecommender(Recommender):
     # ------------------------------------------------------------------ persistence
     def _arrays(self):
         out = {"text": self.text, "id_in": self.id_in, "id_out": self.id_out, "proj_in": self.proj_in,
-               "proj_out": self.proj_out, "bias": self.bias, "cold_bias": np.asarray([self.cold_bias]),
-               "knn_w": np.asarray([self.knn_w], dtype=np.float32)}
-        if self.knn_sim is not None:
-            s = self.knn_sim.tocsr()
-            out.update({"knn_data": s.data, "knn_indices": s.indices, "knn_indptr": s.indptr})
-        return out
+               "proj_out": self.proj_out, "bias": self.bias, "cold_bias": np.asarray([self.cold_bias])}
+        return {**out, **self._neighbour_arrays()}
 
     def _set_arrays(self, arrays) -> None:
-        from scipy.sparse import csr_matrix
-
         for k in ("text", "id_in", "id_out", "proj_in", "proj_out", "bias"):
             setattr(self, k, arrays[k])
         self.cold_bias = np.float32(arrays["cold_bias"][0])
-        self.knn_w = float(arrays["knn_w"][0]) if "knn_w" in arrays else 0.0
-        n = len(self.text)
-        self.knn_sim = (
-            csr_matrix((arrays["knn_data"], arrays["knn_indices"], arrays["knn_indptr"]), shape=(n, n))
-            if "knn_data" in arrays else None
-        )
+        self._set_neighbour_arrays(arrays, len(self.text))
         self._finish()
