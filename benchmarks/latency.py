@@ -8,8 +8,9 @@
 - ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
 - ``decode_tokens_per_s``: raw generation speed on a fixed prompt.
 
-The llama.cpp column (``llama-cpp-python``, optional, benchmark-only) runs the same GGUF
-with the same prompt; ratios compare it with Kefu's default transformers backend.
+The llama.cpp column is Kefu's opt-in ``KEFU_LLM=llamacpp`` backend (``llama-cpp-python``)
+on the same GGUF, timed on the same turns and prompt (skipped when not installed); the ratio
+row divides it by the default transformers backend.
 """
 
 from __future__ import annotations
@@ -54,9 +55,9 @@ print(time.perf_counter() - t0)
 """
 
 
-def decode_speed(llm, max_new_tokens: int = 64) -> tuple[float, float]:
-    """(time to first token, tokens per second) of ``llm.stream`` on the fixed prompt."""
-    tok = llm._tokenizer
+def decode_speed(llm, tok, max_new_tokens: int = 64) -> tuple[float, float]:
+    """(time to first token, tokens per second) of ``llm.stream`` on the fixed prompt; tokens
+    are counted with the model's own tokenizer ``tok`` for every backend."""
     start = time.perf_counter()
     first = None
     text = ""
@@ -69,26 +70,37 @@ def decode_speed(llm, max_new_tokens: int = 64) -> tuple[float, float]:
     return first or total, n / max(total - (first or 0), 1e-6)
 
 
-def llama_cpp_speed(max_new_tokens: int = 64) -> dict[str, float] | None:
+def time_turns(service, n: int) -> dict[str, float]:
+    """Time-to-first-text and whole-turn percentiles over ``n`` questions."""
+    ttfts, turns, modes = [], [], []
+    for q in (QUESTIONS * 3)[:n]:
+        start = time.perf_counter()
+        first = None
+        for kind, value in service.stream(q):
+            if kind == "delta" and first is None:
+                first = time.perf_counter() - start
+            if kind == "final":
+                modes.append(value.mode)
+        turns.append(time.perf_counter() - start)
+        ttfts.append(first if first is not None else turns[-1])
+    return {
+        "ttft_p50_s": float(np.percentile(ttfts, 50)),
+        "turn_p50_s": float(np.percentile(turns, 50)),
+        "turn_p95_s": float(np.percentile(turns, 95)),
+        "llm_turn_share": sum(m in ("llm", "extractive") for m in modes) / len(modes),
+    }
+
+
+def llama_cpp_backend():
+    """Kefu's ``KEFU_LLM=llamacpp`` backend, or None (with a message) when not installed."""
     try:
-        from llama_cpp import Llama
+        import llama_cpp  # noqa: F401
     except ImportError:
         print("llama.cpp column skipped: pip install llama-cpp-python (optional, compiles for ~8 min)")
         return None
-    from bot.llm_transformers import bundled_gguf_path
+    from bot.llm_llamacpp import LlamaCppLLM
 
-    t0 = time.perf_counter()
-    llm = Llama(model_path=str(bundled_gguf_path()), n_ctx=2048, n_threads=os.cpu_count() or 2, verbose=False)
-    load = time.perf_counter() - t0
-    start = time.perf_counter()
-    first, n = None, 0
-    for chunk in llm.create_chat_completion(PROMPT, max_tokens=max_new_tokens, temperature=0, stream=True):
-        if chunk["choices"][0]["delta"].get("content"):
-            n += 1
-            if first is None:
-                first = time.perf_counter() - start
-    total = time.perf_counter() - start
-    return {"load_s": load, "decode_ttft_s": first or total, "decode_tokens_per_s": n / max(total - (first or 0), 1e-6)}
+    return LlamaCppLLM("llamacpp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,35 +130,23 @@ def main(argv: list[str] | None = None) -> int:
 
     service = ChatService(settings, llm=llm)
     service.warm()
-    ttfts, turns, modes = [], [], []
-    for q in (QUESTIONS * 3)[: args.turns]:
-        start = time.perf_counter()
-        first = None
-        for kind, value in service.stream(q):
-            if kind == "delta" and first is None:
-                first = time.perf_counter() - start
-            if kind == "final":
-                modes.append(value.mode)
-        turns.append(time.perf_counter() - start)
-        ttfts.append(first if first is not None else turns[-1])
-    d_first, d_rate = decode_speed(llm)
-    kefu = {
-        "cold_start_s": cold,
-        "model_load_s": load,
-        "ttft_p50_s": float(np.percentile(ttfts, 50)),
-        "turn_p50_s": float(np.percentile(turns, 50)),
-        "turn_p95_s": float(np.percentile(turns, 95)),
-        "llm_turn_share": sum(m in ("llm", "extractive") for m in modes) / len(modes),
-        "decode_ttft_s": d_first,
-        "decode_tokens_per_s": d_rate,
-    }
+    d_first, d_rate = decode_speed(llm, llm._tokenizer)
+    kefu = {"cold_start_s": cold, "model_load_s": load, **time_turns(service, args.turns),
+            "decode_ttft_s": d_first, "decode_tokens_per_s": d_rate}
     results = {"kefu (transformers fp32)": kefu}
-    cpp = llama_cpp_speed()
-    if cpp:
-        results["llama.cpp"] = cpp
-        results["llama.cpp/kefu"] = {
-            "decode_tokens_per_s": cpp["decode_tokens_per_s"] / d_rate,
-            "decode_ttft_s": cpp["decode_ttft_s"] / d_first,
+    cpp = llama_cpp_backend()
+    if cpp is not None:
+        t0 = time.perf_counter()
+        cpp.warm()
+        cpp_load = time.perf_counter() - t0
+        fast = ChatService(settings, llm=cpp)
+        fast.warm()
+        c_first, c_rate = decode_speed(cpp, llm._tokenizer)
+        results["kefu (KEFU_LLM=llamacpp)"] = {"model_load_s": cpp_load, **time_turns(fast, args.turns),
+                                               "decode_ttft_s": c_first, "decode_tokens_per_s": c_rate}
+        results["llamacpp/transformers"] = {
+            k: results["kefu (KEFU_LLM=llamacpp)"][k] / kefu[k]
+            for k in ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")
         }
     emit(results, args.json, "Latency (bundled SmolLM2-135M on this CPU)")
     return 0

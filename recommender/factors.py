@@ -64,16 +64,16 @@ class FactorRecommender(NeighbourTermMixin, Recommender):
         """User vectors (batch, d) from CSR profiles, by the configured fold-in rule."""
         profiles = profiles.tocsr()
         v = self.item_factors
+        if self.params["fold_in"] == "mean":  # one sparse product for the whole batch
+            den = np.asarray(profiles.sum(axis=1), dtype=np.float32).reshape(-1, 1)
+            return (np.asarray(profiles @ v, dtype=np.float32) / np.maximum(den, 1e-9)).astype(np.float32)
         out = np.zeros((profiles.shape[0], v.shape[1]), dtype=np.float32)
         for r in range(profiles.shape[0]):
             s, e = profiles.indptr[r], profiles.indptr[r + 1]
             items, w = profiles.indices[s:e], profiles.data[s:e]
             if not len(items):
                 continue
-            if self.params["fold_in"] == "mean":
-                out[r] = (w[:, None] * v[items]).sum(0) / max(float(w.sum()), 1e-9)
-            else:
-                out[r] = fold_in_ls(v, items, w, self.params["fold_alpha"], self.params["fold_reg"], self._gram())
+            out[r] = fold_in_ls(v, items, w, self.params["fold_alpha"], self.params["fold_reg"], self._gram())
         return out
 
     def score(self, profiles, users=None) -> np.ndarray:
