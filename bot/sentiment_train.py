@@ -1,4 +1,11 @@
-"""Training and running the English sentiment adapter on the bundled MiniLM encoder.
+"""Training and running the MiniLM English sentiment adapter (spec ``minilm``), and the
+``python -m bot.sentiment train`` command that also trains the default SmolLM2 adapter
+(:mod:`bot.sentiment_llm`; ``--english smollm2|minilm|both``, default both).
+
+The MiniLM model was the default English model until the SmolLM2 one replaced it (SST-2 dev
+0.787 vs 0.875, see README "Mood and handoff"); it stays available because it is ~8x
+cheaper and needs no LLM package, and the default pipeline still sends English questions to
+it.
 
 A frozen sentence embedder is a weak sentiment model (logistic regression on mean-pooled
 all-MiniLM-L6-v2 embeddings reaches only ~0.74 on SST-2 dev when trained on the UCI files), so
@@ -15,7 +22,8 @@ Training (``python -m bot.sentiment train``), deterministic for a given torch bu
   ``../shared/datasets/sentiment`` (never ``yelp_labelled.txt``, the held-out file);
   ``--exclude NAME`` leaves a file out, ``--crossfit`` also writes the three
   leave-one-file-out adapters under ``bot/models/crossfit/`` that produce the reported figures
-  (a file's figure always comes from an adapter that never saw it);
+  (a file's figure always comes from an adapter that never saw it), for each English model
+  trained (``sentiment_en_no-*`` MiniLM, ``sentiment_en_smollm2_no-*`` SmolLM2);
 - the frozen lower layers run once per sentence and their output is cached, so each epoch
   only runs the top layers (forward + backward);
 - 10% of the training sentences (seeded) are held back to fit a temperature that calibrates
@@ -97,9 +105,12 @@ def datasets_dir(override: str | Path | None = None) -> Path:
     return Path(env) if env else (REPO_ROOT / ".." / "shared" / "datasets").resolve()
 
 
-def crossfit_path(excluded: str) -> Path:
-    """The adapter trained without ``excluded`` (amazon | imdb | sst2)."""
-    return CROSSFIT_DIR / f"sentiment_en_no-{excluded}.safetensors"
+ADAPTER_STEMS = {"minilm": "sentiment_en", "smollm2": "sentiment_en_smollm2"}
+
+
+def crossfit_path(excluded: str, kind: str = "minilm") -> Path:
+    """The ``kind`` (minilm | smollm2) adapter trained without ``excluded`` (amazon | imdb | sst2)."""
+    return CROSSFIT_DIR / f"{ADAPTER_STEMS[kind]}_no-{excluded}.safetensors"
 
 
 def _base_path() -> Path:
@@ -375,6 +386,48 @@ def load_english(root: Path, names: list[str]) -> dict[str, tuple[list[str], np.
     return out
 
 
+def _train_minilm(data: dict, jobs: dict) -> None:
+    """The MiniLM adapters: ``jobs`` maps excluded file names → output path."""
+    t0 = time.time()
+    hidden = {n: encode_lower(texts) for n, (texts, _) in data.items()}
+    print(f"MiniLM: encoded {sum(len(v) for v in hidden.values())} English sentences "
+          f"through the frozen layers in {time.time() - t0:.0f}s")
+    for excluded, path in jobs.items():
+        used = [n for n in data if n not in excluded]
+        print(f"MiniLM English adapter on {'+'.join(used)} (excluded: {', '.join(excluded) or 'none'})")
+        tensors, meta = train_adapter(
+            [h for n in used for h in hidden[n]],
+            np.concatenate([data[n][1] for n in used]),
+        )
+        meta["trained_on"] = ",".join(used)
+        save_adapter(tensors, meta, path)
+        print(f"  wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
+def _train_smollm2(data: dict, jobs: dict) -> None:
+    """The SmolLM2 adapters (:mod:`bot.sentiment_llm`): lower layers run once per sentence."""
+    from bot import sentiment_llm as sl
+
+    t0 = time.time()
+    base = sl.load_base(sl.base_folder())
+    cached = {n: sl.encode_lower(texts, base, zero_shot="zero_shot" in sl.MEMBERS)
+              for n, (texts, _) in data.items()}
+    print(f"SmolLM2: encoded {sum(len(v[0]) for v in cached.values())} English sentences "
+          f"through the frozen layers in {time.time() - t0:.0f}s")
+    for excluded, path in jobs.items():
+        used = [n for n in data if n not in excluded]
+        print(f"SmolLM2 English adapter on {'+'.join(used)} (excluded: {', '.join(excluded) or 'none'})")
+        tensors, meta = sl.train_adapter(
+            [h for n in used for h in cached[n][0]],
+            np.concatenate([data[n][1] for n in used]),
+            np.concatenate([cached[n][1] for n in used]),
+            base,
+        )
+        meta["trained_on"] = ",".join(used)
+        save_adapter(tensors, meta, path)
+        print(f"  wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+
+
 def train_command(args) -> int:
     """``python -m bot.sentiment train``: English adapter(s) and the Chinese model."""
     import torch
@@ -390,26 +443,16 @@ def train_command(args) -> int:
         if not names:
             raise ValueError("every English training file was excluded")
         main_job = tuple(args.exclude)
-        jobs = {main_job: out_dir / (EN_ADAPTER_PATH.name if not main_job
-                                     else f"sentiment_en_no-{'-'.join(main_job)}.safetensors")}
-        if args.crossfit:
-            for n in ENGLISH_FILES:
-                jobs.setdefault((n,), out_dir / "crossfit" / crossfit_path(n).name)
-        data = load_english(root, [n for n in ENGLISH_FILES if any(n not in j for j in jobs)])
-        t0 = time.time()
-        hidden = {n: encode_lower(texts) for n, (texts, _) in data.items()}
-        print(f"encoded {sum(len(v) for v in hidden.values())} English sentences "
-              f"through the frozen layers in {time.time() - t0:.0f}s")
-        for excluded, path in jobs.items():
-            used = [n for n in data if n not in excluded]
-            print(f"English adapter on {'+'.join(used)} (excluded: {', '.join(excluded) or 'none'})")
-            tensors, meta = train_adapter(
-                [h for n in used for h in hidden[n]],
-                np.concatenate([data[n][1] for n in used]),
-            )
-            meta["trained_on"] = ",".join(used)
-            save_adapter(tensors, meta, path)
-            print(f"  wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+        kinds = ["minilm", "smollm2"] if getattr(args, "english", "both") == "both" else [args.english]
+        for kind in kinds:
+            stem = ADAPTER_STEMS[kind]
+            jobs = {main_job: out_dir / (f"{stem}.safetensors" if not main_job
+                                         else f"{stem}_no-{'-'.join(main_job)}.safetensors")}
+            if args.crossfit:
+                for n in ENGLISH_FILES:
+                    jobs.setdefault((n,), out_dir / "crossfit" / crossfit_path(n, kind).name)
+            data = load_english(root, [n for n in ENGLISH_FILES if any(n not in j for j in jobs)])
+            (_train_minilm if kind == "minilm" else _train_smollm2)(data, jobs)
     if args.only != "en":
         from bot import sentiment_zh as zh
 

