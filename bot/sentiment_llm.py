@@ -469,16 +469,14 @@ def train_adapter(states: list, labels: np.ndarray, zero_shot: np.ndarray, base:
                 out.update(zip(idx, z))
         return np.array([out[int(i)] for i in idx_list])
 
+    from bot.sentiment_train import bucketed_batches
+
+    lengths = [len(x) for x in states]
     t0 = time.time()
     for epoch in range(epochs):
         top.train()
-        perm = [int(fit[i]) for i in torch.randperm(len(fit), generator=gen)]
-        chunks = [sorted(perm[i : i + 8 * BATCH], key=lambda k: len(states[k]))
-                  for i in range(0, len(perm), 8 * BATCH)]
-        batches = [c[i : i + BATCH] for c in chunks for i in range(0, len(c), BATCH)]
         total = 0.0
-        for b in torch.randperm(len(batches), generator=gen).tolist():
-            idx = batches[b]
+        for idx in bucketed_batches(fit, lengths, BATCH, gen):
             loss = F.binary_cross_entropy_with_logits(top(*pad_states([states[i] for i in idx])), y[idx])
             opt.zero_grad()
             loss.backward()

@@ -274,6 +274,22 @@ def encode_lower(texts: list[str], layers: int = LAYERS, batch_size: int = 64) -
     return out
 
 
+def bucketed_batches(fit, lengths: list[int], batch: int, gen) -> list[list[int]]:
+    """One epoch's batches of the example indices ``fit``, in a seeded random order: shuffle,
+    sort by ``lengths`` within chunks of 8 batches (little padding), then shuffle the batches.
+
+    >>> import torch
+    >>> sorted(len(b) for b in bucketed_batches([0, 1, 2, 3, 4], [3, 1, 2, 5, 4], 2, torch.Generator()))
+    [1, 2, 2]
+    """
+    import torch
+
+    perm = [int(fit[i]) for i in torch.randperm(len(fit), generator=gen)]
+    chunks = [sorted(perm[i : i + 8 * batch], key=lambda k: lengths[k]) for i in range(0, len(perm), 8 * batch)]
+    batches = [c[i : i + batch] for c in chunks for i in range(0, len(c), batch)]
+    return [batches[b] for b in torch.randperm(len(batches), generator=gen).tolist()]
+
+
 def _pad(seqs: list):
     import torch
 
@@ -322,14 +338,8 @@ def train_adapter(hidden: list, labels: np.ndarray, *, layers: int = LAYERS, ran
     t0 = time.time()
     for epoch in range(epochs):
         top.train()
-        perm = [int(fit[i]) for i in torch.randperm(len(fit), generator=gen)]
-        # length bucketing: sort within chunks of 8 batches, then shuffle the batches
-        chunks = [sorted(perm[i : i + 8 * BATCH], key=lambda k: len(hidden[k]))
-                  for i in range(0, len(perm), 8 * BATCH)]
-        batches = [c[i : i + BATCH] for c in chunks for i in range(0, len(c), BATCH)]
         total = 0.0
-        for b in torch.randperm(len(batches), generator=gen).tolist():
-            idx = batches[b]
+        for idx in bucketed_batches(fit, [len(x) for x in hidden], BATCH, gen):
             h, mask = _pad([hidden[i] for i in idx])
             loss = F.binary_cross_entropy_with_logits(top(h, mask), y[idx])
             opt.zero_grad()
