@@ -41,12 +41,20 @@ LoRA top 8 layers, chat_sys, lr 5e-4, 2 epochs (shipped) 0.872     0.878      0.
  … + zero-shot chat_sys + MiniLM adapter                           0.875
 LoRA top 4 (chat_sys, 1 epoch) + zero-shot chat_sys                0.876      0.890
 MiniLM + adapter (the previous default, spec ``minilm``)           0.787
+noisy channel, zero-shot: log P(review | "Write a {label}        0.688     0.657
+review.") (chat), best of 3 templates
+ … 3 channel templates, logistic regression                        0.711
+shipped adapter + channel templates + zero-shot (stacked)          0.873–0.877
 =======================================================  ========  =========  =========
 
 (* after Platt scaling.) The held-back split cannot tell these apart (200 sentences: ±2
 points), so the choice of prompt, depth and members also looked at SST-2 dev: the SST-2 figure
 is "dev used for model selection". 0.90 was not reached; fine-tuning the top layers on 1,800
-short amazon/imdb sentences adds only ~1 point over the zero-shot model. The shipped figures
+short amazon/imdb sentences adds only ~1 point over the zero-shot model, and the noisy-channel
+view (Min et al. 2022: score the review given each label instead of the label given the review;
+templates "Write a {positive|negative} review." in the chat template, "A {…} review:", "It was
+{great|terrible}.") is far weaker on this model and adds nothing when stacked (logistic
+regression on the held-back 200; experiment of session 3, not shipped). The shipped figures
 come from ``python -m benchmarks.sentiment`` (see README "Mood and handoff").
 
 Training: ``python -m bot.sentiment train --english smollm2 [--crossfit]`` (see
