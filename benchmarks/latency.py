@@ -4,6 +4,9 @@
 
 - ``cold_start_s``: a new process builds the service, loads every model (dequantised
   weights cached under KEFU_DATA_DIR/models) and answers one question;
+- ``rss_mb``/``peak_rss_mb``: that process's resident memory after the timed questions and
+  two statements (so every model has run), now and at its peak; the baseline row is the same process with :mod:`bot.shared_weights`
+  switched off (the chat LLM and the sentiment model each holding their own SmolLM2 weights);
 - ``ttft_s``: time to the first shown text of a turn (after the grounding check);
 - ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
 - ``decode_tokens_per_s``: raw generation speed on a fixed prompt.
@@ -15,7 +18,6 @@ row divides it by the default transformers backend.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -42,17 +44,38 @@ PROMPT = [
 ]
 
 COLD_START = """
-import time, sys
+import json, time, sys
 t0 = time.perf_counter()
 sys.path.insert(0, {repo!r})
+if {no_sharing!r}:
+    import bot.shared_weights
+    bot.shared_weights.share = lambda folder, tensors: dict(tensors)
 from bot.config import Settings
 from bot.service import ChatService
 s = Settings(_env_file=None, data_dir={data!r})
 svc = ChatService(s)
 svc.warm()
 svc.turn("How long does standard shipping take?")
-print(time.perf_counter() - t0)
+took = time.perf_counter() - t0
+for text in {turns!r}:
+    svc.turn(text)
+status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+mb = lambda key: int(status[key].split()[0]) / 1024
+print(json.dumps({{"cold_start_s": took, "rss_mb": mb("VmRSS"), "peak_rss_mb": mb("VmHWM")}}))
 """
+
+
+def cold_start(settings, no_sharing: bool = False) -> dict[str, float]:
+    """A fresh process: build the service, load every model, answer; its time and memory."""
+    import json
+
+    turns = [*QUESTIONS, "Thanks, you have been really helpful!", "This is the worst shop ever."]
+    code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir), no_sharing=no_sharing, turns=turns)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=900)
+    if out.returncode:
+        print("cold start failed:", out.stderr.strip().splitlines()[-1:])
+        return {"cold_start_s": float("nan"), "rss_mb": float("nan"), "peak_rss_mb": float("nan")}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def decode_speed(llm, tok, max_new_tokens: int = 64) -> tuple[float, float]:
@@ -122,18 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     link = settings.data_dir / "models"
     if not link.exists():
         link.symlink_to(cache, target_is_directory=True)
-    code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=900)
-    cold = float(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else float("nan")
-    if out.returncode:
-        print("cold start failed:", out.stderr.strip().splitlines()[-1:])
+    cold = cold_start(settings)
+    unshared = cold_start(settings, no_sharing=True)
 
     service = ChatService(settings, llm=llm)
     service.warm()
     d_first, d_rate = decode_speed(llm, llm._tokenizer)
-    kefu = {"cold_start_s": cold, "model_load_s": load, **time_turns(service, args.turns),
+    kefu = {**cold, "model_load_s": load, **time_turns(service, args.turns),
             "decode_ttft_s": d_first, "decode_tokens_per_s": d_rate}
-    results = {"kefu (transformers fp32)": kefu}
+    results = {"kefu (transformers fp32)": kefu,
+               "kefu without weight sharing": unshared,
+               "shared/unshared memory": {k: cold[k] / unshared[k] for k in ("rss_mb", "peak_rss_mb")}}
     cpp = llama_cpp_backend()
     if cpp is not None:
         t0 = time.perf_counter()

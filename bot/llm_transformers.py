@@ -8,7 +8,9 @@ dict into it and saves it (with the tokenizer) under
 ``KEFU_DATA_DIR/models/<name>-<hash>``; later starts load that folder in about a second.
 
 Trade-off: the cache is fp32 (~540 MB for 135M parameters). fp32 decodes ~14 tokens/s on
-2 cores; int8 dynamic quantisation was faster but visibly worse on this small model.
+2 cores; int8 dynamic quantisation was faster but visibly worse on this small model. The
+English sentiment model runs the same folder: the two share one copy of the weights
+(:mod:`bot.shared_weights`).
 """
 
 from __future__ import annotations
@@ -121,6 +123,10 @@ class TransformersLLM(LLM):
             self._tokenizer = AutoTokenizer.from_pretrained(model_id, local_files_only=local or None)
             model = AutoModelForCausalLM.from_pretrained(model_id, dtype=torch.float32, local_files_only=local or None)
             model.eval()
+            if local:  # the English sentiment model may run the same weights: keep one copy
+                from bot.shared_weights import adopt
+
+                adopt(model, model_id)
             self._model = model
 
     def stream(self, messages: list[dict], max_new_tokens: int = 120) -> Iterator[str]:

@@ -15,8 +15,9 @@ training sentences (plus a temperature over it, ≈ 1) calibrates P(positive).
 Only the adapter ships (``bot/models/sentiment_en_smollm2.safetensors``, float16 LoRA factors,
 1.3 MB, calibration and prompt in the metadata, no pickle); the base weights are the
 dequantised cache the chat LLM uses (:func:`bot.llm_transformers.dequantised_cache`, built
-from the GGUF on first use under ``KEFU_DATA_DIR/models``). At load time the LoRA deltas are
-merged into the top layers and the constant prompt prefix (system + instruction, 38 tokens)
+from the GGUF on first use under ``KEFU_DATA_DIR/models``), and in a process that also runs the
+chat LLM the very same tensors (:mod:`bot.shared_weights`). At load time the LoRA deltas are
+merged into the top layers (their own copies) and the constant prompt prefix (system + instruction, 38 tokens)
 is run once and kept as a key/value cache, so a message costs its own tokens plus the
 9-token suffix. The forward pass is this module's own Llama implementation (checked against
 transformers' in tests/test_sentiment_llm.py).
@@ -81,6 +82,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.sentiment import EN_LLM_ADAPTER_PATH as LLM_ADAPTER_PATH
+from bot.shared_weights import share
 
 BASE_NAME = "SmolLM2-135M-Instruct"
 PROMPTS = {
@@ -360,11 +362,17 @@ class SmolSentiment:
             tensors = {k: f.get_tensor(k).float() for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
         if meta.get("base") != BASE_NAME:
             raise ValueError(f"{path} is not a SmolLM2 sentiment adapter (base {meta.get('base')!r})")
-        tok, sd, cfg = load_base(Path(base_dir) if base_dir else base_folder(cache_root))
+        folder = Path(base_dir) if base_dir else base_folder(cache_root)
+        tok, sd, cfg = load_base(folder)
         labels = label_ids(tok)
         Stack = _modules()
         cut, n_layers = int(meta["cut"]), cfg["num_hidden_layers"]
         members = json.loads(meta["members"])
+        # one copy of the weights the chat LLM also runs; not the top layers' linear weights
+        # when only the LoRA-merged copies of them are used
+        merged_only = set() if "zero_shot" in members else {
+            f"model.layers.{i}.{hf}.weight" for i in range(cut, n_layers) for hf in LINEARS.values()}
+        sd.update(share(folder, {k: v for k, v in sd.items() if k not in merged_only}))
         trunk = Stack(sd, cfg, 0, cut).eval()
         tops = {}
         if "zero_shot" in members:
@@ -374,7 +382,9 @@ class SmolSentiment:
             for i in range(cut, n_layers):
                 for short, hf in LINEARS.items():
                     key = f"model.layers.{i}.{hf}.weight"
-                    merged[key] = sd[key] + tensors[f"{i}.{short}.B"] @ tensors[f"{i}.{short}.A"]
+                    delta = tensors[f"{i}.{short}.B"] @ tensors[f"{i}.{short}.A"]
+                    # in place where nobody else reads the base weight (saves a copy)
+                    merged[key] = sd[key].add_(delta) if key in merged_only else sd[key] + delta
             tops["lora"] = Stack(merged, cfg, cut, n_layers, labels=labels).eval()
         embed = sd["model.embed_tokens.weight"]
         prefix, _ = prompt_parts(tok, [], meta["prompt"])

@@ -205,3 +205,50 @@ def test_train_cli_accepts_english_choice():
     args = sentiment.build_parser().parse_args(["train", "--english", "smollm2", "--crossfit", "--only", "en"])
     assert args.english == "smollm2" and args.crossfit
     assert sentiment.build_parser().parse_args(["train"]).english == "both"
+
+
+def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_path):
+    """Loaded beside the local LLM backend on the same folder, the sentiment model reads the
+    LLM's tensors (the LoRA-merged top layers excepted) and scores exactly as alone."""
+    from bot import shared_weights
+    from bot.llm_transformers import TransformersLLM
+    from bot.sentiment_train import save_adapter
+
+    folder, _ = tiny_base
+    base = sl.load_base(folder)
+    states, zero_shot = sl.encode_lower(TEXTS, base, cut=2)
+    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
+                                     log=lambda *_: None)
+    path = tmp_path / "a.safetensors"
+    save_adapter(tensors, meta, path)
+    on_disk = (folder / "model.safetensors").read_bytes()
+    shared_weights.forget()
+    alone = sl.SmolSentiment.load(path, base_dir=folder).proba_positive(TEXTS)
+    shared_weights.forget()
+
+    llm = TransformersLLM(str(folder), cache_dir=tmp_path)
+    llm.warm()
+    model = sl.SmolSentiment.load(path, base_dir=folder)
+    hf = llm._model.model
+    assert model.embed.data_ptr() == hf.embed_tokens.weight.data_ptr()
+    assert model.trunk.layers[0].lin["q"].weight.data_ptr() == hf.layers[0].self_attn.q_proj.weight.data_ptr()
+    # the top layers carry merged LoRA deltas: their own tensors, the LLM's left untouched
+    top = model.tops["lora"].layers[0].lin["q"].weight
+    assert top.data_ptr() != hf.layers[2].self_attn.q_proj.weight.data_ptr()
+    assert torch.equal(hf.layers[2].self_attn.q_proj.weight, base[1]["model.layers.2.self_attn.q_proj.weight"])
+    assert np.allclose(model.proba_positive(TEXTS), alone, atol=1e-6)
+
+    # the other order: the LLM loaded second adopts the sentiment model's tensors
+    shared_weights.forget()
+    model = sl.SmolSentiment.load(path, base_dir=folder)
+    second = TransformersLLM(str(folder), cache_dir=tmp_path)
+    second.warm()
+    assert second._model.model.embed_tokens.weight.data_ptr() == model.embed.data_ptr()
+    assert second._model.lm_head.weight.data_ptr() == model.embed.data_ptr()  # still tied
+    ids = torch.tensor([[1, 5, 9, 12]])
+    with torch.no_grad():
+        assert torch.equal(second._model(ids).logits, llm._model(ids).logits)
+    assert np.allclose(model.proba_positive(TEXTS), alone, atol=1e-6)
+    # merging in place writes to private memory, never to the cached weights file
+    assert (folder / "model.safetensors").read_bytes() == on_disk
+    shared_weights.forget()
