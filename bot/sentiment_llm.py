@@ -46,6 +46,8 @@ noisy channel, zero-shot: log P(review | "Write a {label}        0.688     0.657
 review.") (chat), best of 3 templates
  … 3 channel templates, logistic regression                        0.711
 shipped adapter + channel templates + zero-shot (stacked)          0.873–0.877
+zero-shot chat_sys + 4 / 8 / 16 in-context demonstrations          0.760 / 0.753 / 0.783
+(balanced, short amazon/imdb reviews as earlier chat turns)
 =======================================================  ========  =========  =========
 
 (* after Platt scaling.) The held-back split cannot tell these apart (200 sentences: ±2
@@ -55,7 +57,8 @@ short amazon/imdb sentences adds only ~1 point over the zero-shot model, and the
 view (Min et al. 2022: score the review given each label instead of the label given the review;
 templates "Write a {positive|negative} review." in the chat template, "A {…} review:", "It was
 {great|terrible}.") is far weaker on this model and adds nothing when stacked (logistic
-regression on the held-back 200; experiment of session 3, not shipped). The shipped figures
+regression on the held-back 200); labelled examples shown in the prompt confuse a model this
+small (both experiments not shipped). The shipped figures
 come from ``python -m benchmarks.sentiment`` (see README "Mood and handoff").
 
 Training: ``python -m bot.sentiment train --english smollm2 [--crossfit]`` (see
