@@ -1,6 +1,6 @@
 """Concurrent shoppers against one server over HTTP: errors, cross-talk, latency.
 
-``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|both]``
+``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|bundled-wait60|both|all]``
 
 For each model, a server (``app.create_app``, the demo store indexed with the bundled
 embedder, the given LLM) is started in a subprocess on 127.0.0.1; then ``--sessions``
@@ -18,7 +18,12 @@ Checked per shopper:
 
 Reported: p50/p95/max turn latency, overall and for the turns that need no generation
 (curated FAQ answers, abstentions: ``fast_p95_s``) — these must not wait behind the
-model's generations (requests run in a thread pool; generation is serialised).
+model's generations (requests run in a thread pool; generation is serialised) — and
+``extractive_when_busy``: turns answered from the best source, cited, with a note, because
+the local model was busy for longer than ``KEFU_LLM_QUEUE_WAIT`` (default 10 s). The
+baseline ``bundled-wait60`` is the same server with a 60 s wait (the old behaviour, when the
+queue wait was the stall timeout); ``all`` (the default) runs fake, bundled and that
+baseline and adds their ratio.
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ def serve(port: int, model: str, data_dir: Path) -> int:
 
     quiet_libraries()
     llm = "fake" if model == "fake" else "bundled"
+    queue_wait = 60.0 if model == "bundled-wait60" else 10.0
     sentiment = "bundled"
     try:
         from bot.sentiment import make_sentiment_model
@@ -72,7 +78,7 @@ def serve(port: int, model: str, data_dir: Path) -> int:
         sentiment = "fake"
     settings = Settings(
         _env_file=None, data_dir=data_dir, llm=llm, embedder="bundled", sentiment_model=sentiment,
-        rate_limit_per_minute=10_000,
+        rate_limit_per_minute=10_000, llm_queue_wait=queue_wait,
     )
     models = REPO / "data" / "models"
     if llm == "bundled" and not (data_dir / "models").exists():
@@ -136,8 +142,11 @@ async def calibrate(url: str, questions: list[str]) -> tuple[dict[str, str], set
 
 
 async def shopper(client, n: int, turns: int, expected: dict[str, str], fast_questions: set[str], run: str) -> dict:
+    from bot.prompts import DEGRADED_NOTE
+
     sid = f"load-{run}-{n:03d}"
     asked, got, latencies, fast, errors, crosstalk = [], [], [], [], [], []
+    degraded = 0
     for t in range(turns):
         q = QUESTIONS[(n + t * 5) % len(QUESTIONS)]
         t0 = time.perf_counter()
@@ -156,6 +165,7 @@ async def shopper(client, n: int, turns: int, expected: dict[str, str], fast_que
             crosstalk.append(f"turn {t}: {q!r} -> session {body['session_id']}, source {top_source(body)} (alone: {expected.get(q)})")
         if q in fast_questions:
             fast.append(dt)
+        degraded += body["reply"].startswith(DEGRADED_NOTE["en"])
         asked.append(q)
         if not (body["intent"] == "handoff" and body["handoff"]["state"] != "bot" and not body["sources"]):
             got.append(body["reply"])  # a message to a waiting/human case gets a note that is not stored as a turn
@@ -168,7 +178,7 @@ async def shopper(client, n: int, turns: int, expected: dict[str, str], fast_que
     bots = [m["text"] for m in history if m["role"] == "assistant"]
     if users != asked or bots != got:
         crosstalk.append(f"stored history differs: {len(users)} questions, {len(bots)} replies stored")
-    return {"latencies": latencies, "fast": fast, "errors": errors, "crosstalk": crosstalk}
+    return {"latencies": latencies, "fast": fast, "errors": errors, "crosstalk": crosstalk, "degraded": degraded}
 
 
 async def load(url: str, sessions: int, turns: int, expected: dict[str, str], fast_questions: set[str], run: str) -> dict:
@@ -194,6 +204,7 @@ async def load(url: str, sessions: int, turns: int, expected: dict[str, str], fa
         "p95_s": round(float(np.nanpercentile(lat, 95)), 4),
         "max_s": round(float(np.nanmax(lat)), 4),
         "fast_turns": int(np.isfinite(fast).sum()),
+        "extractive_when_busy": sum(r["degraded"] for r in results),
         "fast_p50_s": round(float(np.nanpercentile(fast, 50)), 4) if np.isfinite(fast).any() else float("nan"),
         "fast_p95_s": round(float(np.nanpercentile(fast, 95)), 4) if np.isfinite(fast).any() else float("nan"),
         "wall_s": round(wall, 2),
@@ -205,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
     p = parser("load", "Concurrent chat sessions over HTTP against one server: errors, cross-talk, p50/p95.")
     p.add_argument("--sessions", type=int, default=50, help="concurrent shoppers (default 50)")
     p.add_argument("--turns", type=int, default=2, help="questions per shopper (default 2)")
-    p.add_argument("--model", choices=["fake", "bundled", "both"], default="both", help="LLM behind the server")
+    p.add_argument("--model", choices=["fake", "bundled", "bundled-wait60", "both", "all"], default="all",
+                   help="LLM behind the server: both = fake + bundled; all = both + bundled-wait60 (default)")
     p.add_argument("--serve", type=int, help=argparse_suppress())
     p.add_argument("--data-dir", type=Path, help=argparse_suppress())
     args = p.parse_args(argv)
@@ -216,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     results = {}
-    for model in (["fake", "bundled"] if args.model == "both" else [args.model]):
+    runs = {"both": ["fake", "bundled"], "all": ["fake", "bundled", "bundled-wait60"]}
+    for model in runs.get(args.model, [args.model]):
         data_dir = Path(tempfile.mkdtemp(prefix=f"kefu-load-{model}-"))
         print(f"starting the {model} server ...", file=sys.stderr)
         proc, url = start_server(model, data_dir)
@@ -230,8 +243,11 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    if {"bundled", "bundled-wait60"} <= set(results):
+        results["bundled/bundled-wait60"] = {
+            k: results["bundled"][k] / results["bundled-wait60"][k] for k in ("p95_s", "max_s", "wall_s")}
     emit(results, args.json, f"Load: {args.sessions} concurrent sessions x {args.turns} turns over HTTP")
-    bad = sum(r["errors"] + r["crosstalk"] for r in results.values())
+    bad = sum(r.get("errors", 0) + r.get("crosstalk", 0) for r in results.values())
     return 1 if bad else 0
 
 

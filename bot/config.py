@@ -43,7 +43,11 @@ class Settings(BaseSettings):
     llm_api_key: str = Field("", description="API key for the OpenAI-compatible server")
     llm_max_new_tokens: int = Field(120, ge=1, le=4096)
     llm_timeout: float = Field(
-        60.0, gt=0, description="seconds an LLM call may wait or stall before Kefu answers extractively"
+        60.0, gt=0, description="seconds an LLM call may stall (remote: the HTTP timeout) before Kefu answers extractively"
+    )
+    llm_queue_wait: float = Field(
+        10.0, gt=0, description="seconds a turn waits for a local model (one reply at a time) before Kefu "
+        "answers extractively; a burst of shoppers then gets cited answers instead of a long wait",
     )
     llm_threads: int = Field(0, ge=0, description="threads for local models (torch or llama.cpp); 0 = all cores")
     embedder: str = Field(

@@ -28,6 +28,13 @@ class LLMError(RuntimeError):
     """The model could not answer (server down, timeout, bad output)."""
 
 
+def wait_for_turn(lock, seconds: float) -> None:
+    """Take a local model's one generation slot (``lock``), or raise :class:`LLMError` after
+    ``seconds``: the caller then answers extractively rather than keep the shopper waiting."""
+    if not lock.acquire(timeout=seconds):
+        raise LLMError(f"the model is busy (waited {seconds:.0f} s for earlier replies)")
+
+
 class LLM(ABC):
     """A chat model that streams text."""
 
@@ -111,9 +118,11 @@ def make_llm(settings) -> LLM:
     if spec == "llamacpp" or spec.startswith("llamacpp:"):
         from bot.llm_llamacpp import LlamaCppLLM
 
-        return LlamaCppLLM(spec, threads=settings.llm_threads, timeout=settings.llm_timeout)
+        return LlamaCppLLM(spec, threads=settings.llm_threads, timeout=settings.llm_timeout,
+                           queue_wait=settings.llm_queue_wait)
     from bot.llm_transformers import TransformersLLM
 
     return TransformersLLM(
-        spec, cache_dir=settings.data_dir / "models", threads=settings.llm_threads, timeout=settings.llm_timeout
+        spec, cache_dir=settings.data_dir / "models", threads=settings.llm_threads, timeout=settings.llm_timeout,
+        queue_wait=settings.llm_queue_wait,
     )

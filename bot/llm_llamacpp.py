@@ -11,7 +11,7 @@ default. Its Q4_1 arithmetic is not the transformers fp32 arithmetic, so replies
 in wording (every sentence still goes through the same grounding checks).
 
 Like the transformers backend: one generation at a time (a request waits at most
-``timeout`` seconds for its turn, then fails with :class:`~bot.llm.LLMError` and the caller
+``queue_wait`` seconds for its turn, default ``timeout``, then fails with :class:`~bot.llm.LLMError` and the caller
 answers extractively), greedy decoding with the same repetition penalty, and generation stops
 as soon as the consumer stops reading (llama.cpp decodes one token per ``next``).
 """
@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.llm import LLM, LLMError
+from bot.llm import LLM, LLMError, wait_for_turn
 
 
 def resolve_gguf(spec: str) -> Path:
@@ -42,11 +42,13 @@ def resolve_gguf(spec: str) -> Path:
 class LlamaCppLLM(LLM):
     """A GGUF chat model under llama.cpp; streams token pieces."""
 
-    def __init__(self, spec: str = "llamacpp", threads: int = 0, timeout: float = 60.0, n_ctx: int = 4096):
+    def __init__(self, spec: str = "llamacpp", threads: int = 0, timeout: float = 60.0, n_ctx: int = 4096,
+                 queue_wait: float | None = None):
         self.spec = spec
         self.name = spec
         self.threads = threads or (os.cpu_count() or 1)
         self.timeout = timeout
+        self.queue_wait = timeout if queue_wait is None else queue_wait
         self.n_ctx = n_ctx
         self._model = None
         self._load_lock = threading.Lock()
@@ -73,8 +75,7 @@ class LlamaCppLLM(LLM):
 
     def stream(self, messages: list[dict], max_new_tokens: int = 120) -> Iterator[str]:
         model = self._ensure()
-        if not self._gen_lock.acquire(timeout=self.timeout):
-            raise LLMError(f"the model is busy (waited {self.timeout:.0f} s)")
+        wait_for_turn(self._gen_lock, self.queue_wait)
         try:
             try:
                 chunks = model.create_chat_completion(

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.llm import LLM, LLMError
+from bot.llm import LLM, LLMError, wait_for_turn
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -90,9 +90,11 @@ def _build_cache(gguf: Path, target: Path) -> Path:
 class TransformersLLM(LLM):
     """A causal LM run locally with transformers; streams through ``TextIteratorStreamer``."""
 
-    def __init__(self, spec: str = "bundled", cache_dir: Path = Path("data/models"), threads: int = 0, timeout: float = 60.0):
+    def __init__(self, spec: str = "bundled", cache_dir: Path = Path("data/models"), threads: int = 0,
+                 timeout: float = 60.0, queue_wait: float | None = None):
         self.spec = spec
         self.timeout = timeout
+        self.queue_wait = timeout if queue_wait is None else queue_wait  # KEFU_LLM_QUEUE_WAIT
         self.name = spec or "bundled"
         self.cache_dir = Path(cache_dir)
         self.threads = threads
@@ -132,7 +134,7 @@ class TransformersLLM(LLM):
     def stream(self, messages: list[dict], max_new_tokens: int = 120) -> Iterator[str]:
         """Generate on a worker thread, one request at a time (2 cores gain nothing from more).
 
-        A request waits at most ``timeout`` seconds for its turn, then fails with
+        A request waits at most ``queue_wait`` seconds for its turn, then fails with
         :class:`LLMError` (the caller answers extractively). The streamer's own timeout starts
         only once generation does, and if the caller stops reading (client gone), generation
         stops at the next token.
@@ -143,8 +145,7 @@ class TransformersLLM(LLM):
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         self._ensure()
-        if not self._gen_lock.acquire(timeout=self.timeout):
-            raise LLMError(f"the model is busy (waited {self.timeout:.0f} s)")
+        wait_for_turn(self._gen_lock, self.queue_wait)
         stop = threading.Event()
         errors: list[BaseException] = []
 

@@ -101,3 +101,25 @@ def test_openai_backend_errors_become_llm_errors(openai_server):
         OpenAICompatibleLLM(url, "slow", timeout=0.5).complete([{"role": "user", "content": "x"}])
     with pytest.raises(LLMError, match="unreachable"):
         OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", "m").complete([{"role": "user", "content": "x"}])
+
+
+def test_local_model_queue_wait_is_its_own_setting(tmp_path):
+    """A turn waits KEFU_LLM_QUEUE_WAIT for the local model's one generation slot, not the
+    (longer) stall timeout, then fails with LLMError so the caller answers extractively."""
+    from bot.config import Settings
+
+    llm = make_llm(Settings(_env_file=None, llm="bundled", llm_timeout=60, llm_queue_wait=0.3,
+                            data_dir=tmp_path))
+    assert (llm.timeout, llm.queue_wait) == (60, 0.3)
+    llm._model = object()  # skip loading: the slot is taken before anything runs
+    llm._gen_lock.acquire()
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(LLMError, match="busy"):
+            next(llm.stream([{"role": "user", "content": "hi"}]))
+        assert 0.25 < time.perf_counter() - t0 < 5
+    finally:
+        llm._gen_lock.release()
+    assert Settings(_env_file=None).llm_queue_wait == 10
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, llm_queue_wait=0)

@@ -45,14 +45,14 @@ def test_closing_the_stream_stops_and_frees_the_model(llm):
     llm._gen_lock.release()
 
 
-def test_a_busy_model_fails_after_the_timeout(llm):
+def test_a_busy_model_fails_after_the_queue_wait(llm):
     llm._gen_lock.acquire()
     try:
-        llm.timeout = 0.2
+        llm.queue_wait = 0.2
         with pytest.raises(LLMError, match="busy"):
             next(llm.stream(SOURCES))
     finally:
-        llm.timeout = 5.0
+        llm.queue_wait = 5.0
         llm._gen_lock.release()
 
 
