@@ -72,7 +72,7 @@ def _adapters(kind: str) -> dict[str, Path]:
 
 
 def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = None,
-             questions: str = "minilm") -> dict[str, float]:
+             questions: str = "minilm", dtype: str = "auto") -> dict[str, float]:
     """One English model's figures per file (VADER's go into ``base`` on the way)."""
     out: dict[str, float] = {}
     pooled: dict[str, list[np.ndarray]] = {"truth": [], "kefu": [], "vader": []}
@@ -83,7 +83,7 @@ def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = 
             continue
         texts, labels = read_labelled(files[name])
         # under SmolLM2, questions go to the MiniLM adapter cross-fitted the same way
-        model = BundledSentiment(adapter_path=adapter, english=kind,
+        model = BundledSentiment(adapter_path=adapter, english=kind, dtype=dtype,
                                  question_adapter=(None if kind != "smollm2" else "same" if questions == "same"
                                                    else _adapters("minilm")[name]))
         _ = model.english  # load outside the timing
@@ -111,7 +111,7 @@ def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = 
 
 
 def run(root: Path, models: tuple[str, ...] = ("smollm2", "minilm"),
-        questions: str = "minilm") -> dict[str, dict[str, float]]:
+        questions: str = "minilm", dtype: str = "auto") -> dict[str, dict[str, float]]:
     folder = root / "sentiment"
     files = {name: folder / fname for name, fname in ENGLISH_FILES.items()}
     files["yelp"] = folder / HELD_OUT
@@ -122,7 +122,7 @@ def run(root: Path, models: tuple[str, ...] = ("smollm2", "minilm"),
     result: dict[str, dict[str, float]] = {}
     for kind in models:
         key = "kefu" if kind == "smollm2" else "kefu_minilm"
-        result[key] = _english(kind, files, vader if not base else None, base, questions)
+        result[key] = _english(kind, files, vader if not base else None, base, questions, dtype)
     kefu = result.setdefault("kefu", {})
     texts, labels = _chinese_heldout(root)
     pred = binary_predictions(BundledSentiment(english="minilm"), texts)  # Chinese: English part unused
@@ -161,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="smollm2,minilm",
                         help="English models to measure, comma-separated (default smollm2,minilm)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+                        help="SmolLM2 weights, as KEFU_LLM_DTYPE (default auto)")
     parser.add_argument("--questions", choices=["minilm", "same"], default="minilm",
                         help="where SmolLM2's English questions go: the MiniLM adapter (default, as "
                              "the app does) or SmolLM2 itself")
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         models = tuple(m.strip() for m in args.models.split(",") if m.strip())
         if not models or any(m not in ("smollm2", "minilm") for m in models):
             raise ValueError(f"--models: expected smollm2 and/or minilm, got {args.models!r}")
-        result = run(root, models, args.questions)
+        result = run(root, models, args.questions, args.dtype)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     llm_queue_wait: float = Field(
         10.0, gt=0, description="seconds a turn waits for a local model (one reply at a time) before Kefu "
         "answers extractively; a burst of shoppers then gets cited answers instead of a long wait",
+    )
+    llm_dtype: Literal["auto", "float32", "bfloat16"] = Field(
+        "auto", description="weights of the local transformers models (chat LLM and SmolLM2 sentiment): "
+        "'auto' = bfloat16 where the CPU computes it natively (AVX512-BF16/AMX), else float32",
     )
     llm_threads: int = Field(0, ge=0, description="threads for local models (torch or llama.cpp); 0 = all cores")
     embedder: str = Field(

@@ -124,5 +124,5 @@ def make_llm(settings) -> LLM:
 
     return TransformersLLM(
         spec, cache_dir=settings.data_dir / "models", threads=settings.llm_threads, timeout=settings.llm_timeout,
-        queue_wait=settings.llm_queue_wait,
+        queue_wait=settings.llm_queue_wait, dtype=settings.llm_dtype,
     )

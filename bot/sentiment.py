@@ -241,7 +241,7 @@ class BundledSentiment(SentimentModel):
     def __init__(self, adapter_path: Path | None = None, zh_path: Path | None = None,
                  threads: int = 0, question_damping: float = QUESTION_DAMPING,
                  english: str | None = None, cache_dir: Path | None = None,
-                 question_adapter: Path | str | None = None):
+                 question_adapter: Path | str | None = None, dtype: str = "auto"):
         if english is not None and english not in ENGLISH_KINDS:
             raise ValueError(f"unknown English sentiment model {english!r} (one of {ENGLISH_KINDS})")
         if adapter_path is None:
@@ -254,6 +254,7 @@ class BundledSentiment(SentimentModel):
         self.zh_path = zh_path
         self.threads = threads
         self.cache_dir = cache_dir
+        self.dtype = dtype
         self.question_adapter = question_adapter
         self._en = None
         self._questions = None  # the model English questions go to
@@ -271,7 +272,7 @@ class BundledSentiment(SentimentModel):
                         from bot.sentiment_train import AdaptedEncoder
 
                         english = SmolSentiment.load(self.adapter_path, cache_root=self.cache_dir,
-                                                     threads=self.threads)
+                                                     threads=self.threads, dtype=self.dtype)
                         questions = english
                         if self.question_adapter != "same":
                             questions = AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
@@ -411,27 +412,29 @@ class HFSentiment(SentimentModel):
 
 
 @lru_cache(maxsize=8)
-def _cached(spec: str, cache_dir: Path | None) -> SentimentModel:
+def _cached(spec: str, cache_dir: Path | None, dtype: str = "auto") -> SentimentModel:
     if spec == "fake":
         return LexiconSentiment()
     if spec in ("", "bundled"):
-        return BundledSentiment(cache_dir=cache_dir)
+        return BundledSentiment(cache_dir=cache_dir, dtype=dtype)
     if spec == "minilm":
         return BundledSentiment(english="minilm")
     if spec.startswith("bundled:"):  # another English adapter, e.g. a cross-fitted one
-        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]), cache_dir=cache_dir)
+        return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]), cache_dir=cache_dir, dtype=dtype)
     if spec.startswith("minilm:"):
         return BundledSentiment(adapter_path=Path(spec.split(":", 1)[1]), english="minilm")
     return HFSentiment(spec)
 
 
-def make_sentiment_model(spec: str = "bundled", cache_dir: Path | None = None) -> SentimentModel:
+def make_sentiment_model(spec: str = "bundled", cache_dir: Path | None = None,
+                         dtype: str = "auto") -> SentimentModel:
     """The model named by ``spec`` (the ``KEFU_SENTIMENT_MODEL`` setting); one instance per spec.
 
     ``cache_dir``: where the bundled model finds (or builds) the dequantised SmolLM2 weights,
     normally ``<data_dir>/models`` like the LLM backend; default ``$KEFU_DATA_DIR/models``.
+    ``dtype``: the SmolLM2 weights' (``KEFU_LLM_DTYPE``, so that the chat LLM shares them).
     """
-    return _cached(spec.strip(), Path(cache_dir) if cache_dir else None)
+    return _cached(spec.strip(), Path(cache_dir) if cache_dir else None, dtype)
 
 
 # --- evaluation ---------------------------------------------------------------------------

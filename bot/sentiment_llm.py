@@ -70,8 +70,9 @@ count (seed 0; the SST-2 cross-fit adapter reproduced the experiment's losses ex
 Shipped figures (``python -m benchmarks.sentiment``, cross-fitted as described there): SmolLM2
 alone SST-2 0.878, amazon 0.938, imdb 0.924, yelp (held out) 0.936; the ``bundled`` pipeline,
 whose English questions go to the MiniLM adapter (see :class:`bot.sentiment.BundledSentiment`),
-SST-2 0.875, amazon 0.938, imdb 0.925, yelp 0.932. Latency: p50 ~70 ms per short message on 2
-threads.
+SST-2 0.875, amazon 0.938, imdb 0.925, yelp 0.932 — in float32; with bfloat16 weights (the
+default where the CPU has them natively, ``KEFU_LLM_DTYPE``) 0.872, 0.938, 0.924, 0.929.
+Latency: p50 ~70 ms per short message on 2 threads in float32, ~50 ms in bfloat16.
 """
 
 from __future__ import annotations
@@ -186,8 +187,9 @@ def _modules():
             self.weight = nn.Parameter(weight, requires_grad=False)
             self.eps = eps
 
-        def forward(self, x):
-            return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+        def forward(self, x):  # in float32 whatever the weights' dtype, as transformers does
+            x32 = x.float()
+            return self.weight * (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)).to(x.dtype)
 
     class Linear(nn.Module):
         """y = x Wᵀ (+ (x Aᵀ) Bᵀ with LoRA): W frozen; A (r, in) random, B (out, r) zero at start."""
@@ -277,14 +279,14 @@ def _modules():
             offset = past[0][0].shape[2] if past else 0
             f = torch.outer(torch.arange(offset, offset + t, dtype=torch.float32), self.inv_freq)
             emb = torch.cat((f, f), -1)
-            cos, sin = emb.cos(), emb.sin()
+            cos, sin = emb.cos().to(h.dtype), emb.sin().to(h.dtype)
             kvs = []
             for j, layer in enumerate(self.layers):
                 h, kv = layer(h, cos, sin, past[j] if past else None)
                 kvs.append(kv)
             if self.labels is not None:
                 last = self.norm(h[torch.arange(h.shape[0]), lengths - 1])
-                s = last @ self.label_emb.t()
+                s = last.float() @ self.label_emb.float().t()
                 h = torch.logsumexp(s[:, : self.n_pos], 1) - torch.logsumexp(s[:, self.n_pos :], 1)
             return (h, kvs) if keep else h
 
@@ -349,11 +351,16 @@ class SmolSentiment:
 
     @classmethod
     def load(cls, path: Path = LLM_ADAPTER_PATH, cache_root: Path | None = None, threads: int = 0,
-             base_dir: Path | None = None) -> SmolSentiment:
+             base_dir: Path | None = None, dtype: str = "auto") -> SmolSentiment:
         """The adapter at ``path`` on the base model in ``base_dir`` (default: the dequantised
-        bundled SmolLM2 under ``cache_root``, built if missing)."""
+        bundled SmolLM2 under ``cache_root``, built if missing); weights in ``dtype``
+        (``KEFU_LLM_DTYPE``: the chat LLM's, so that the two share them)."""
         import torch
         from safetensors import safe_open
+
+        from bot.llm_transformers import resolve_dtype
+
+        dtype = resolve_dtype(dtype)
 
         if not Path(path).is_file():
             raise FileNotFoundError(f"English sentiment adapter missing: {path} "
@@ -375,6 +382,7 @@ class SmolSentiment:
         # when only the LoRA-merged copies of them are used
         merged_only = set() if "zero_shot" in members else {
             f"model.layers.{i}.{hf}.weight" for i in range(cut, n_layers) for hf in LINEARS.values()}
+        sd = {k: v if k in merged_only else v.to(dtype) for k, v in sd.items()}
         sd.update(share(folder, {k: v for k, v in sd.items() if k not in merged_only}))
         trunk = Stack(sd, cfg, 0, cut).eval()
         tops = {}
@@ -387,7 +395,7 @@ class SmolSentiment:
                     key = f"model.layers.{i}.{hf}.weight"
                     delta = tensors[f"{i}.{short}.B"] @ tensors[f"{i}.{short}.A"]
                     # in place where nobody else reads the base weight (saves a copy)
-                    merged[key] = sd[key].add_(delta) if key in merged_only else sd[key] + delta
+                    merged[key] = (sd[key].add_(delta) if key in merged_only else sd[key].float() + delta).to(dtype)
             tops["lora"] = Stack(merged, cfg, cut, n_layers, labels=labels).eval()
         embed = sd["model.embed_tokens.weight"]
         prefix, _ = prompt_parts(tok, [], meta["prompt"])

@@ -122,7 +122,7 @@ class ChatService:
             from bot.sentiment import make_sentiment_model
 
             return make_sentiment_model(self.settings.sentiment_model,
-                                        cache_dir=self.settings.data_dir / "models")
+                                        cache_dir=self.settings.data_dir / "models", dtype=self.settings.llm_dtype)
 
         return lazy(self, "_sentiment", build)
 

@@ -123,3 +123,21 @@ def test_local_model_queue_wait_is_its_own_setting(tmp_path):
     assert Settings(_env_file=None).llm_queue_wait == 10
     with pytest.raises(ValueError):
         Settings(_env_file=None, llm_queue_wait=0)
+
+
+def test_local_dtype_setting(monkeypatch):
+    """KEFU_LLM_DTYPE: auto = bfloat16 only where the CPU has bfloat16 arithmetic."""
+    torch = pytest.importorskip("torch")
+    from bot import llm_transformers as lt
+    from bot.config import Settings
+
+    monkeypatch.setattr(lt, "native_bf16", lambda: True)
+    assert lt.resolve_dtype("auto") == torch.bfloat16
+    monkeypatch.setattr(lt, "native_bf16", lambda: False)
+    assert lt.resolve_dtype("auto") == torch.float32
+    assert lt.resolve_dtype("bfloat16") == torch.bfloat16 and lt.resolve_dtype("float32") == torch.float32
+    with pytest.raises(ValueError, match="unknown dtype"):
+        lt.resolve_dtype("int4")
+    assert make_llm(Settings(_env_file=None, llm="bundled", llm_dtype="float32")).dtype == "float32"
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, llm_dtype="float16")

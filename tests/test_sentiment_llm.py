@@ -86,7 +86,7 @@ def test_train_save_load_round_trip(tiny_base, tmp_path):
     save_adapter(tensors, meta, path)
     assert sentiment.adapter_kind(path) == "smollm2"
 
-    model = sl.SmolSentiment.load(path, base_dir=folder)
+    model = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32")
     z = model.member_logits(TEXTS)
     assert np.allclose(z["zero_shot"], zero_shot, atol=1e-4)
     tok, sd, cfg = base
@@ -103,6 +103,10 @@ def test_train_save_load_round_trip(tiny_base, tmp_path):
     assert model.proba_positive([]).shape == (0,)
     # long input is cut to MAX_SENTENCE_TOKENS, the suffix kept
     assert model.proba_positive(["word " * 2000]).shape == (1,)
+    # bfloat16 weights (KEFU_LLM_DTYPE): the same scores up to bfloat16 rounding
+    half = sl.SmolSentiment.load(path, base_dir=folder, dtype="bfloat16")
+    assert half.embed.dtype == torch.bfloat16 and half.tops["lora"].layers[0].lin["q"].weight.dtype == torch.bfloat16
+    assert np.allclose(half.member_logits(TEXTS)["lora"], z["lora"], atol=0.05)
 
 
 def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
@@ -121,12 +125,19 @@ def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
     import bot.sentiment_llm as mod
 
     real_load = mod.SmolSentiment.load
-    mod.SmolSentiment.load = classmethod(lambda cls, p, cache_root=None, threads=0:
-                                         real_load(p, base_dir=folder))
+    seen = {}
+
+    def load(cls, p, cache_root=None, threads=0, dtype="auto"):
+        seen["dtype"] = dtype
+        return real_load(p, base_dir=folder, dtype=dtype)
+
+    mod.SmolSentiment.load = classmethod(load)
+    model.dtype = "float32"
     try:
         probs = model.predict_proba(["great phone", "这个太差了", "", "Where is my order?"])
     finally:
         mod.SmolSentiment.load = real_load
+    assert seen == {"dtype": "float32"}  # KEFU_LLM_DTYPE reaches the SmolLM2 model
     assert model.english_kind == "smollm2" and list(model.english.tops) == list(sl.MEMBERS)
     assert model.questions is model.english
     assert probs.shape == (4, 3) and np.allclose(probs.sum(1), 1)
@@ -223,12 +234,12 @@ def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_pat
     save_adapter(tensors, meta, path)
     on_disk = (folder / "model.safetensors").read_bytes()
     shared_weights.forget()
-    alone = sl.SmolSentiment.load(path, base_dir=folder).proba_positive(TEXTS)
+    alone = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32").proba_positive(TEXTS)
     shared_weights.forget()
 
-    llm = TransformersLLM(str(folder), cache_dir=tmp_path)
+    llm = TransformersLLM(str(folder), cache_dir=tmp_path, dtype="float32")
     llm.warm()
-    model = sl.SmolSentiment.load(path, base_dir=folder)
+    model = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32")
     hf = llm._model.model
     assert model.embed.data_ptr() == hf.embed_tokens.weight.data_ptr()
     assert model.trunk.layers[0].lin["q"].weight.data_ptr() == hf.layers[0].self_attn.q_proj.weight.data_ptr()
@@ -240,8 +251,8 @@ def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_pat
 
     # the other order: the LLM loaded second adopts the sentiment model's tensors
     shared_weights.forget()
-    model = sl.SmolSentiment.load(path, base_dir=folder)
-    second = TransformersLLM(str(folder), cache_dir=tmp_path)
+    model = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32")
+    second = TransformersLLM(str(folder), cache_dir=tmp_path, dtype="float32")
     second.warm()
     assert second._model.model.embed_tokens.weight.data_ptr() == model.embed.data_ptr()
     assert second._model.lm_head.weight.data_ptr() == model.embed.data_ptr()  # still tied
@@ -251,4 +262,14 @@ def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_pat
     assert np.allclose(model.proba_positive(TEXTS), alone, atol=1e-6)
     # merging in place writes to private memory, never to the cached weights file
     assert (folder / "model.safetensors").read_bytes() == on_disk
+
+    # bfloat16 on both sides shares too; different dtypes cannot, and each keeps its own
+    shared_weights.forget()
+    half_llm = TransformersLLM(str(folder), cache_dir=tmp_path, dtype="bfloat16")
+    half_llm.warm()
+    half = sl.SmolSentiment.load(path, base_dir=folder, dtype="bfloat16")
+    assert half.embed.dtype == torch.bfloat16
+    assert half.embed.data_ptr() == half_llm._model.model.embed_tokens.weight.data_ptr()
+    full = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32")
+    assert full.embed.dtype == torch.float32 and np.allclose(full.proba_positive(TEXTS), alone, atol=1e-6)
     shared_weights.forget()
