@@ -1,4 +1,4 @@
-"""Latency of the default backend, the same model in float32 and under llama.cpp, in one run.
+"""Latency of the default backend, the same model in bfloat16 and under llama.cpp, in one run.
 
 ``python -m benchmarks.latency [--json OUT] [--turns N]``
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
     args = p.parse_args(argv)
     quiet_libraries()
-    from bot.llm_transformers import TransformersLLM
+    from bot.llm_transformers import TransformersLLM, native_bf16
     from bot.service import ChatService
 
     settings = fresh_settings()
@@ -153,23 +153,21 @@ def main(argv: list[str] | None = None) -> int:
     d_first, d_rate = decode_speed(llm, llm._tokenizer)
     kefu = {**cold, "model_load_s": load, **time_turns(service, args.turns),
             "decode_ttft_s": d_first, "decode_tokens_per_s": d_rate}
-    dtype = str(llm._model.dtype).removeprefix("torch.")
-    results = {f"kefu (transformers, {dtype})": kefu,
+    results = {"kefu (transformers fp32)": kefu,
                "kefu without weight sharing": unshared,
                "shared/unshared memory": {k: cold[k] / unshared[k] for k in ("rss_mb", "peak_rss_mb")}}
-    if dtype != "float32":  # the same backend with float32 weights (KEFU_LLM_DTYPE=float32)
-        full = TransformersLLM("bundled", cache_dir=cache, dtype="float32")
-        full.warm()
-        f_first, f_rate = decode_speed(full, full._tokenizer)
-        service32 = ChatService(settings, llm=full)
-        service32.warm()
-        results["kefu (transformers, float32)"] = {
-            **time_turns(service32, args.turns),
-            "decode_ttft_s": f_first, "decode_tokens_per_s": f_rate}
-        results[f"{dtype}/float32"] = {
-            k: kefu[k] / results["kefu (transformers, float32)"][k]
+    if native_bf16():  # the opt-in KEFU_LLM_DTYPE=bfloat16, where the CPU computes it natively
+        half = TransformersLLM("bundled", cache_dir=cache, dtype="bfloat16")
+        half.warm()
+        h_first, h_rate = decode_speed(half, half._tokenizer)
+        service16 = ChatService(settings.model_copy(update={"llm_dtype": "bfloat16"}), llm=half)
+        service16.warm()
+        results["kefu (KEFU_LLM_DTYPE=bfloat16)"] = {
+            **time_turns(service16, args.turns), "decode_ttft_s": h_first, "decode_tokens_per_s": h_rate}
+        results["bfloat16/float32"] = {
+            k: results["kefu (KEFU_LLM_DTYPE=bfloat16)"][k] / kefu[k]
             for k in ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")}
-        del full, service32
+        del half, service16
     cpp = llama_cpp_backend()
     if cpp is not None:
         t0 = time.perf_counter()

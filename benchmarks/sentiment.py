@@ -72,7 +72,7 @@ def _adapters(kind: str) -> dict[str, Path]:
 
 
 def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = None,
-             questions: str = "minilm", dtype: str = "auto") -> dict[str, float]:
+             questions: str = "minilm", dtype: str = "float32") -> dict[str, float]:
     """One English model's figures per file (VADER's go into ``base`` on the way)."""
     out: dict[str, float] = {}
     pooled: dict[str, list[np.ndarray]] = {"truth": [], "kefu": [], "vader": []}
@@ -111,7 +111,7 @@ def _english(kind: str, files: dict[str, Path], vader=None, base: dict | None = 
 
 
 def run(root: Path, models: tuple[str, ...] = ("smollm2", "minilm"),
-        questions: str = "minilm", dtype: str = "auto") -> dict[str, dict[str, float]]:
+        questions: str = "minilm", dtype: str = "float32") -> dict[str, dict[str, float]]:
     folder = root / "sentiment"
     files = {name: folder / fname for name, fname in ENGLISH_FILES.items()}
     files["yelp"] = folder / HELD_OUT
@@ -161,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="smollm2,minilm",
                         help="English models to measure, comma-separated (default smollm2,minilm)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
-                        help="SmolLM2 weights, as KEFU_LLM_DTYPE (default auto)")
+    parser.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="float32",
+                        help="SmolLM2 weights, as KEFU_LLM_DTYPE (default float32)")
     parser.add_argument("--questions", choices=["minilm", "same"], default="minilm",
                         help="where SmolLM2's English questions go: the MiniLM adapter (default, as "
                              "the app does) or SmolLM2 itself")

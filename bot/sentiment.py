@@ -241,7 +241,7 @@ class BundledSentiment(SentimentModel):
     def __init__(self, adapter_path: Path | None = None, zh_path: Path | None = None,
                  threads: int = 0, question_damping: float = QUESTION_DAMPING,
                  english: str | None = None, cache_dir: Path | None = None,
-                 question_adapter: Path | str | None = None, dtype: str = "auto"):
+                 question_adapter: Path | str | None = None, dtype: str = "float32"):
         if english is not None and english not in ENGLISH_KINDS:
             raise ValueError(f"unknown English sentiment model {english!r} (one of {ENGLISH_KINDS})")
         if adapter_path is None:
@@ -412,7 +412,7 @@ class HFSentiment(SentimentModel):
 
 
 @lru_cache(maxsize=8)
-def _cached(spec: str, cache_dir: Path | None, dtype: str = "auto") -> SentimentModel:
+def _cached(spec: str, cache_dir: Path | None, dtype: str = "float32") -> SentimentModel:
     if spec == "fake":
         return LexiconSentiment()
     if spec in ("", "bundled"):
@@ -427,7 +427,7 @@ def _cached(spec: str, cache_dir: Path | None, dtype: str = "auto") -> Sentiment
 
 
 def make_sentiment_model(spec: str = "bundled", cache_dir: Path | None = None,
-                         dtype: str = "auto") -> SentimentModel:
+                         dtype: str = "float32") -> SentimentModel:
     """The model named by ``spec`` (the ``KEFU_SENTIMENT_MODEL`` setting); one instance per spec.
 
     ``cache_dir``: where the bundled model finds (or builds) the dequantised SmolLM2 weights,

@@ -70,8 +70,8 @@ count (seed 0; the SST-2 cross-fit adapter reproduced the experiment's losses ex
 Shipped figures (``python -m benchmarks.sentiment``, cross-fitted as described there): SmolLM2
 alone SST-2 0.878, amazon 0.938, imdb 0.924, yelp (held out) 0.936; the ``bundled`` pipeline,
 whose English questions go to the MiniLM adapter (see :class:`bot.sentiment.BundledSentiment`),
-SST-2 0.875, amazon 0.938, imdb 0.925, yelp 0.932 — in float32; with bfloat16 weights (the
-default where the CPU has them natively, ``KEFU_LLM_DTYPE``) 0.872, 0.938, 0.924, 0.929.
+SST-2 0.875, amazon 0.938, imdb 0.925, yelp 0.932 — in float32, the default; with bfloat16
+weights (``KEFU_LLM_DTYPE=bfloat16``) 0.872, 0.938, 0.924, 0.929.
 Latency: p50 ~70 ms per short message on 2 threads in float32, ~50 ms in bfloat16.
 """
 
@@ -351,7 +351,7 @@ class SmolSentiment:
 
     @classmethod
     def load(cls, path: Path = LLM_ADAPTER_PATH, cache_root: Path | None = None, threads: int = 0,
-             base_dir: Path | None = None, dtype: str = "auto") -> SmolSentiment:
+             base_dir: Path | None = None, dtype: str = "float32") -> SmolSentiment:
         """The adapter at ``path`` on the base model in ``base_dir`` (default: the dequantised
         bundled SmolLM2 under ``cache_root``, built if missing); weights in ``dtype``
         (``KEFU_LLM_DTYPE``: the chat LLM's, so that the two share them)."""
