@@ -470,22 +470,12 @@ def train_adapter(states: list, labels: np.ndarray, zero_shot: np.ndarray, base:
                   log=print) -> tuple[dict, dict]:
     """Train the LoRA top layers on cached states; returns (tensors, metadata) to save."""
     import torch
-    import torch.nn.functional as F
 
     tok, sd, cfg = base
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     n_layers = cfg["num_hidden_layers"]
     top = _modules()(sd, cfg, cut, n_layers, rank=rank, labels=label_ids(tok))
-    order = np.random.default_rng(seed).permutation(len(states))
-    n_cal = max(1, round(len(states) * CALIBRATION_FRACTION))
-    cal, fit = order[:n_cal], order[n_cal:]
-    y = torch.tensor(labels, dtype=torch.float32)
-    params = [p for p in top.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-    steps_per_epoch = math.ceil(len(fit) / BATCH)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * steps_per_epoch,
-                                                pct_start=0.1)
 
     def predict(idx_list) -> np.ndarray:
         top.eval()
@@ -498,21 +488,12 @@ def train_adapter(states: list, labels: np.ndarray, zero_shot: np.ndarray, base:
                 out.update(zip(idx, z))
         return np.array([out[int(i)] for i in idx_list])
 
-    from bot.sentiment_train import bucketed_batches
+    from bot.sentiment_train import train_logistic
 
-    lengths = [len(x) for x in states]
-    t0 = time.time()
-    for epoch in range(epochs):
-        top.train()
-        total = 0.0
-        for idx in bucketed_batches(fit, lengths, BATCH, gen):
-            loss = F.binary_cross_entropy_with_logits(top(*pad_states([states[i] for i in idx])), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)")
+    cal, _, t0 = train_logistic(
+        top, lambda idx: top(*pad_states([states[i] for i in idx])), [len(x) for x in states], labels,
+        n_cal=max(1, round(len(states) * CALIBRATION_FRACTION)), lr=lr, epochs=epochs, batch=BATCH,
+        seed=seed, gen=gen, log=log)
 
     y_cal = labels[cal].astype(np.float64)
     z = {"lora": predict([int(i) for i in cal]), "zero_shot": zero_shot[cal]}

@@ -313,11 +313,41 @@ def _fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
     return best_t
 
 
+def train_logistic(top, logits_of, lengths: list[int], labels: np.ndarray, *, n_cal: int, lr: float,
+                   epochs: int, batch: int, seed: int, gen, log=print) -> tuple[np.ndarray, np.ndarray, float]:
+    """The training loop both English adapters share: hold back ``n_cal`` sentences (seeded
+    permutation) for calibration, then AdamW with a one-cycle schedule over length-bucketed
+    batches of the rest, logistic loss on ``logits_of(batch indices)``. Returns
+    ``(calibration indices, training indices, start time)``."""
+    import torch
+    import torch.nn.functional as F
+
+    order = np.random.default_rng(seed).permutation(len(lengths))
+    cal, fit = order[:n_cal], order[n_cal:]
+    y = torch.tensor(labels, dtype=torch.float32)
+    params = [p for p in top.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=epochs * math.ceil(len(fit) / batch),
+                                                pct_start=0.1)
+    t0 = time.time()
+    for epoch in range(epochs):
+        top.train()
+        total = 0.0
+        for idx in bucketed_batches(fit, lengths, batch, gen):
+            loss = F.binary_cross_entropy_with_logits(logits_of(idx), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)")
+    return cal, fit, t0
+
+
 def train_adapter(hidden: list, labels: np.ndarray, *, layers: int = LAYERS, rank: int = RANK,
                   epochs: int = EPOCHS, seed: int = SEED, log=print) -> tuple[dict, dict]:
     """Train the adapter on cached lower-layer states; returns (tensors, metadata) to save."""
     import torch
-    import torch.nn.functional as F
     from safetensors.torch import load_file
 
     torch.manual_seed(seed)
@@ -326,28 +356,10 @@ def train_adapter(hidden: list, labels: np.ndarray, *, layers: int = LAYERS, ran
     n_layers = 1 + max(int(k.split(".")[2]) for k in weights if k.startswith("encoder.layer."))
     top = _modules()(weights, list(range(n_layers - layers, n_layers)), rank)
 
-    order = np.random.default_rng(seed).permutation(len(hidden))
-    n_cal = int(round(len(hidden) * CALIBRATION_FRACTION))
-    cal, fit = order[:n_cal], order[n_cal:]
-    y = torch.tensor(labels, dtype=torch.float32)
-    params = [p for p in top.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    steps_per_epoch = math.ceil(len(fit) / BATCH)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=epochs * steps_per_epoch,
-                                                pct_start=0.1)
-    t0 = time.time()
-    for epoch in range(epochs):
-        top.train()
-        total = 0.0
-        for idx in bucketed_batches(fit, [len(x) for x in hidden], BATCH, gen):
-            h, mask = _pad([hidden[i] for i in idx])
-            loss = F.binary_cross_entropy_with_logits(top(h, mask), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        log(f"  epoch {epoch + 1}/{epochs}: loss {total / len(fit):.4f} ({time.time() - t0:.0f}s)")
+    cal, _, t0 = train_logistic(
+        top, lambda idx: top(*_pad([hidden[i] for i in idx])), [len(x) for x in hidden], labels,
+        n_cal=int(round(len(hidden) * CALIBRATION_FRACTION)), lr=LR, epochs=epochs, batch=BATCH,
+        seed=seed, gen=gen, log=log)
 
     top.eval()
     with torch.no_grad():
