@@ -25,7 +25,7 @@ def create_app(settings=None, service=None, warm: bool = True):
     import gradio as gr
     from fastapi import FastAPI
 
-    from bot.config import get_settings
+    from settings import get_settings
     from bot.service import ChatService
     from web.api import build_router, install_error_handlers
     from web.openai_api import build_openai_router
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, help="port (default KEFU_PORT or 7860)")
     args = parser.parse_args(argv)
 
-    from bot.config import load_settings_or_exit
+    from settings import load_settings_or_exit
 
     settings = load_settings_or_exit()
     import uvicorn

@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.llm import FakeLLM
     from bot.rag import Answerer, Retriever
     from bot.router import intent_from_sources, route
-    from knowledge.loaders import detect_lang
+    from knowledge.lang import detect_lang
 
     settings = fresh_settings(llm="fake")
     t0 = time.perf_counter()

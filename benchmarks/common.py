@@ -47,7 +47,7 @@ def quiet_libraries() -> None:
 
 def fresh_settings(**overrides):
     """Settings on a temporary data dir, so a benchmark never touches the user's index."""
-    from bot.config import Settings
+    from settings import Settings
 
     data_dir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
     return Settings(_env_file=None, data_dir=data_dir, **overrides)

@@ -5,7 +5,7 @@
 - ``cold_start_s``: a new process builds the service, loads every model (dequantised
   weights cached under KEFU_DATA_DIR/models) and answers one question;
 - ``rss_mb``/``peak_rss_mb``: that process's resident memory after the timed questions and
-  two statements (so every model has run), now and at its peak; the baseline row is the same process with :mod:`bot.shared_weights`
+  two statements (so every model has run), now and at its peak; the baseline row is the same process with :mod:`bot.llm.shared_weights`
   switched off (the chat LLM and the sentiment model each holding their own SmolLM2 weights);
 - ``ttft_s``: time to the first shown text of a turn (after the grounding check);
 - ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
@@ -48,9 +48,9 @@ import json, time, sys
 t0 = time.perf_counter()
 sys.path.insert(0, {repo!r})
 if {no_sharing!r}:
-    import bot.shared_weights
-    bot.shared_weights.share = lambda folder, tensors: dict(tensors)
-from bot.config import Settings
+    import bot.llm.shared_weights
+    bot.llm.shared_weights.share = lambda folder, tensors: dict(tensors)
+from settings import Settings
 from bot.service import ChatService
 s = Settings(_env_file=None, data_dir={data!r})
 svc = ChatService(s)
@@ -121,7 +121,7 @@ def llama_cpp_backend():
     except ImportError:
         print("llama.cpp column skipped: pip install llama-cpp-python (optional, compiles for ~8 min)")
         return None
-    from bot.llm_llamacpp import LlamaCppLLM
+    from bot.llm.llamacpp import LlamaCppLLM
 
     return LlamaCppLLM("llamacpp")
 
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
     args = p.parse_args(argv)
     quiet_libraries()
-    from bot.llm_transformers import TransformersLLM, native_bf16
+    from bot.llm.hf import TransformersLLM, native_bf16
     from bot.service import ChatService
 
     settings = fresh_settings()

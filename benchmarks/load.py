@@ -63,14 +63,14 @@ def serve(port: int, model: str, data_dir: Path) -> int:
 
     from app import create_app
     from benchmarks.common import build_demo_index, quiet_libraries
-    from bot.config import Settings
+    from settings import Settings
 
     quiet_libraries()
     llm = "fake" if model == "fake" else "bundled"
     queue_wait = 60.0 if model == "bundled-wait60" else 10.0
     sentiment = "bundled"
     try:
-        from bot.sentiment import make_sentiment_model
+        from bot.sentiment.base import make_sentiment_model
 
         make_sentiment_model(sentiment).score("warm up")
     except Exception as exc:  # noqa: BLE001 - sentiment is not what this benchmark measures

@@ -36,7 +36,7 @@ def synthetic_model(name: str, n_items: int, n_users: int, d: int = 64, seed: in
     """A model of class ``name`` with random arrays at the given size (for latency only)."""
     from scipy.sparse import csr_matrix
 
-    from recommender.base import make_model
+    from recommender.models.base import make_model
 
     rng = np.random.default_rng(seed)
     m = make_model(name)
@@ -85,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(2)
-    from recommender.base import make_model
-    from recommender.datasets import games6k_split, recsys_file
-    from recommender.evaluation import format_table
+    from recommender.models.base import make_model
+    from tools.recsys.datasets import games6k_split, recsys_file
+    from tools.recsys.evaluation import format_table
 
     results: dict[str, dict[str, float]] = {}
     games = recsys_file("Games-6k.item")

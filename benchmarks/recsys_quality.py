@@ -7,7 +7,7 @@
   ranking minus the user's history; Recall/NDCG@10/20 for every Kefu model plus ``implicit``'s
   ALS and BPR as outside references (skipped with a message when ``implicit`` is not
   installed). Item-kNN's α and recency half-life are picked on the validation target.
-  BPR, LightGCN and the hybrid carry the neighbour term (``recommender.neighbours``) with its
+  BPR, LightGCN and the hybrid carry the neighbour term (``recommender.models.neighbours``) with its
   weight α chosen on the validation target; each is also scored with α = 0 from the same fit
   (rows ``<model>-no-nbr``: the embeddings alone).
 - **Cold start**: 5 % of items (seeded) lose every interaction; Recall@20 on the test users
@@ -55,7 +55,7 @@ def implicit_models(split, quick: bool) -> dict[str, dict[str, float]]:
     except ImportError:
         print("implicit is not installed (pip install implicit): skipping the ALS/BPR references")
         return {}
-    from recommender.evaluation import Split, score_model
+    from tools.recsys.evaluation import Split, score_model
 
     out = {}
     ui = split.train.matrix(binary=True).tocsr()
@@ -94,7 +94,7 @@ def text_vectors(titles: dict[str, str]) -> np.ndarray:
 def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
     """Record ``name`` as fitted (its α on validation) and, for a model with the neighbour
     term switched on, the same fit scored with α = 0 as ``name-no-nbr`` (embeddings alone)."""
-    from recommender.evaluation import score_model
+    from tools.recsys.evaluation import score_model
 
     r = results[name]
     alpha = getattr(model, "knn_w", None)
@@ -110,7 +110,7 @@ def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
 
 def tune_itemknn(split, grid) -> dict:
     """Pick item-kNN params by validation NDCG@20 (the test target is never looked at)."""
-    from recommender.base import make_model
+    from recommender.models.base import make_model
     from recommender.training import validation_ndcg
 
     best, best_p = -1.0, {}
@@ -124,9 +124,9 @@ def tune_itemknn(split, grid) -> dict:
 
 def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None = None,
               epochs: int | None = None) -> dict[str, dict[str, float]]:
-    from recommender.base import make_model
-    from recommender.datasets import games6k_split
-    from recommender.evaluation import fit_and_score
+    from recommender.models.base import make_model
+    from tools.recsys.datasets import games6k_split
+    from tools.recsys.evaluation import fit_and_score
 
     split, titles, _ = games6k_split(folder)
     vecs = text_vectors(titles)
@@ -157,9 +157,9 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
 
 
 def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
-    from recommender.base import make_model
-    from recommender.datasets import games6k_split
-    from recommender.evaluation import score_model
+    from recommender.models.base import make_model
+    from tools.recsys.datasets import games6k_split
+    from tools.recsys.evaluation import score_model
 
     split, titles, cold = games6k_split(folder, cold_share=0.05, seed=0)
     vecs = text_vectors(titles)
@@ -187,8 +187,8 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
 
 
 def run_beauty(path: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
-    from recommender.datasets import beauty_split
-    from recommender.evaluation import fit_and_score
+    from tools.recsys.datasets import beauty_split
+    from tools.recsys.evaluation import fit_and_score
 
     split = beauty_split(path)
     e = 3 if quick else 30
@@ -212,8 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", help="Games-6k models to train besides the baselines, e.g. hybrid,implicit")
     ap.add_argument("--epochs", type=int, help="epochs for the embedding models (early stopping still applies)")
     args = ap.parse_args(argv)
-    from recommender.datasets import recsys_file
-    from recommender.evaluation import format_table
+    from tools.recsys.datasets import recsys_file
+    from tools.recsys.evaluation import format_table
 
     try:
         import torch

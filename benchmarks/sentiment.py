@@ -7,13 +7,13 @@ amazon_cells, imdb and yelp (held out: no Kefu model ever trained on it), and th
 of ``online_shopping_10_cats`` (Chinese; VADER is English-only, so n/a).
 
 Two Kefu English models are measured: ``kefu`` is the default (``bundled``: SmolLM2-135M-Instruct
-label-word scores + LoRA adapter, :mod:`bot.sentiment_llm`, with English questions — ~3% of
+label-word scores + LoRA adapter, :mod:`bot.sentiment.smollm2`, with English questions — ~3% of
 each file by :func:`bot.sentiment.is_question` — going to the MiniLM adapter cross-fitted the
 same way), ``kefu_minilm`` the previous one (spec ``minilm``: MiniLM + LoRA adapter,
-:mod:`bot.sentiment_train`). Which adapter produces which figure (a file's figure never comes
+:mod:`tools.sentiment_train`). Which adapter produces which figure (a file's figure never comes
 from a model trained on it):
 
-- ``sst2`` — adapter trained on amazon + imdb (``bot/models/crossfit/…_no-sst2``)
+- ``sst2`` — adapter trained on amazon + imdb (``bot/sentiment/models/crossfit/…_no-sst2``)
 - ``amazon`` — adapter trained on imdb + sst2 (``…_no-amazon``)
 - ``imdb`` — adapter trained on amazon + sst2 (``…_no-imdb``)
 - ``amazon+imdb`` — the two rows above pooled
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sentiment import (
+from bot.sentiment.base import (
     EN_ADAPTER_PATH,
     EN_LLM_ADAPTER_PATH,
     BundledSentiment,
@@ -46,7 +46,7 @@ from bot.sentiment import (
     binary_predictions,
     read_labelled,
 )
-from bot.sentiment_train import ENGLISH_FILES, HELD_OUT, crossfit_path, datasets_dir
+from tools.sentiment_train import ENGLISH_FILES, HELD_OUT, crossfit_path, datasets_dir
 
 
 def _vader():
@@ -58,7 +58,7 @@ def _vader():
 
 
 def _chinese_heldout(root: Path) -> tuple[list[str], np.ndarray]:
-    from bot import sentiment_zh as zh
+    from bot.sentiment import zh
 
     texts, labels = zh.load_online_shopping(root / "sentiment" / "online_shopping_10_cats.zip")
     _, test = zh.split(len(texts))

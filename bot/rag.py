@@ -35,30 +35,9 @@ from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
 
 log = logging.getLogger("kefu.rag")
-from knowledge.store import Hit
+from knowledge.store import Hit, Source
 
 _BOUNDARY = re.compile(r"[.!?](?:\s*\[\d+\])?\s+|[。！？](?:\s*\[\d+\])?")
-
-
-@dataclass
-class Source:
-    """One citable unit of knowledge retrieved for a question."""
-
-    id: str
-    title: str
-    text: str  # what the model reads and the checker compares against
-    score: float
-    kind: str
-    intent: str = ""
-    metadata: dict = field(default_factory=dict)
-
-    @property
-    def snippet(self) -> str:
-        text = re.sub(r"\s+", " ", self.text).strip()
-        return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
-
-    def to_api(self) -> dict:
-        return {"id": self.id, "title": self.title, "snippet": self.snippet, "score": round(self.score, 4)}
 
 
 @dataclass

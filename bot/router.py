@@ -42,7 +42,7 @@ def route(message: str) -> str | None:
         return "greeting"
     if _THANKS.match(message):
         return "thanks"
-    from bot.escalation import human_request
+    from desk.escalation import human_request
 
     if human_request(message):
         return "contact_human_agent"

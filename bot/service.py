@@ -109,7 +109,7 @@ class ChatService:
     @property
     def sessions(self):
         def build():
-            from bot.sessions import SessionStore
+            from desk.sessions import SessionStore
 
             self.settings.data_dir.mkdir(parents=True, exist_ok=True)
             return SessionStore(self.settings.db_url_resolved)
@@ -119,7 +119,7 @@ class ChatService:
     @property
     def sentiment(self):
         def build():
-            from bot.sentiment import make_sentiment_model
+            from bot.sentiment.base import make_sentiment_model
 
             return make_sentiment_model(self.settings.sentiment_model,
                                         cache_dir=self.settings.data_dir / "models", dtype=self.settings.llm_dtype)
@@ -150,7 +150,7 @@ class ChatService:
     @property
     def desk(self):
         def build():
-            from bot.handoff import HandoffDesk
+            from desk.handoff import HandoffDesk
 
             return HandoffDesk(self.sessions)
 
@@ -159,7 +159,7 @@ class ChatService:
     @property
     def policy(self):
         def build():
-            from bot.escalation import EscalationPolicy
+            from desk.escalation import EscalationPolicy
 
             return EscalationPolicy.from_settings(self.settings)
 
@@ -210,7 +210,7 @@ class ChatService:
         self, message: str, session_id: str | None = None, user_id: str | None = None, client: str | None = None
     ) -> Iterator[tuple[str, object]]:
         """One shopper turn: ``("delta", text)`` events as checked text is ready, then ``("final", Reply)``."""
-        from knowledge.loaders import detect_lang
+        from knowledge.lang import detect_lang
 
         t0 = time.perf_counter()
         raw = self.validate(message)
@@ -297,7 +297,7 @@ class ChatService:
             text_out = f"{APOLOGY.get(lang, APOLOGY['en'])} {text_out}"
 
         # Escalation reads the whole conversation since the last reset, this turn included.
-        from bot.escalation import TurnSignal
+        from desk.escalation import TurnSignal
 
         signals = [self._signal(history, i) for i, t in enumerate(history) if t.role == "user"]
         signals.append(TurnSignal(text=text, polarity=mood.polarity, label=mood.label, intent=intent, abstained=answer.abstained))
@@ -346,7 +346,7 @@ class ChatService:
 
     @staticmethod
     def _signal(history: list, i: int):
-        from bot.escalation import TurnSignal
+        from desk.escalation import TurnSignal
 
         turn = history[i]
         data = turn.data or {}

@@ -34,7 +34,7 @@ def _splitter():
 
 
 def _records(pieces: list[tuple[list[str], str]], source: str, meta: dict, updated_at: str) -> list[Document]:
-    from knowledge.loaders import detect_lang, slugify
+    from knowledge.lang import detect_lang, slugify
 
     splitter = _splitter()
     docs: list[Document] = []

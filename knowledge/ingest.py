@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
-    from bot.config import get_settings
+    from settings import get_settings
     from knowledge.embedder import make_embedder
     from knowledge.store import KnowledgeStore
 

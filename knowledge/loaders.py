@@ -38,6 +38,8 @@ from pathlib import Path
 
 from langchain_core.documents import Document
 
+from knowledge.lang import detect_lang, slugify
+
 SUPPORTED_SUFFIXES = {".csv", ".json", ".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 
 # Column aliases accepted in catalogues: canonical name -> accepted headers.
@@ -52,29 +54,10 @@ _PRODUCT_COLUMNS = {
 _ALSO = re.compile(r"<!--\s*also:\s*(.*?)-->", re.S | re.I)
 _META_COMMENT = re.compile(r"<!--\s*([a-z_]+):\s*(.*?)-->", re.S | re.I)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 class LoadError(Exception):
     """A file could not be read or parsed; the message is one line for the user."""
-
-
-def detect_lang(text: str) -> str:
-    """``"zh"`` when a good share of the letters are CJK ideographs, else ``"en"``.
-
-    >>> detect_lang("我的订单在哪里"), detect_lang("where is my order")
-    ('zh', 'en')
-    """
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return "en"
-    return "zh" if len(_CJK.findall(text)) / len(letters) > 0.3 else "en"
-
-
-def slugify(text: str) -> str:
-    """``"How do I cancel an order?"`` → ``"how-do-i-cancel-an-order"`` (CJK kept)."""
-    slug = re.sub(r"[^\w\u3400-\u9fff]+", "-", text.lower()).strip("-")
-    return slug[:80] or "section"
 
 
 def split_front_matter(text: str) -> tuple[dict, str]:

@@ -14,13 +14,35 @@ Example::
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 COSINE = {"hnsw": {"space": "cosine"}}
+
+
+@dataclass
+class Source:
+    """One citable unit of knowledge retrieved for a question."""
+
+    id: str
+    title: str
+    text: str  # what the model reads and the checker compares against
+    score: float
+    kind: str
+    intent: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def snippet(self) -> str:
+        text = re.sub(r"\s+", " ", self.text).strip()
+        return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + "…"
+
+    def to_api(self) -> dict:
+        return {"id": self.id, "title": self.title, "snippet": self.snippet, "score": round(self.score, 4)}
 
 
 @dataclass
@@ -116,7 +138,6 @@ class KnowledgeStore:
 
     def vocabulary(self) -> set[str]:
         """Lower-cased words of every record (cached while the record count is unchanged)."""
-        import re
 
         count = self.count()
         cached = getattr(self, "_vocab", None)
@@ -153,8 +174,6 @@ class KnowledgeStore:
 
     def by_doc_ids(self, doc_ids: list[str]):
         """Sources for citable units by id (e.g. product ids), in the order asked; missing ones skipped."""
-        from bot.rag import Source
-
         if not doc_ids:
             return []
         got = self.collection.get(where={"doc_id": {"$in": list(doc_ids)}}, include=["documents", "metadatas"])

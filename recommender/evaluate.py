@@ -5,7 +5,7 @@
 
 Prints one table (metrics at each k plus train seconds) and writes
 ``{"protocol": …, "models": {NAME: {"recall@10": …, "ndcg@10": …, …, "train_seconds": …}}}``.
-Protocols (see :mod:`recommender.evaluation`): ``leave-last-out``, ``stratified-75-25``
+Protocols (see :mod:`tools.recsys.evaluation`): ``leave-last-out``, ``stratified-75-25``
 (alias ``random-75-25``) with ``--stratify-by user|item`` and ``--seed``.
 """
 
@@ -15,8 +15,8 @@ import argparse
 import json
 from pathlib import Path
 
-from recommender.cli_common import fail, load_or_fail, parse_model_list
-from recommender.evaluation import PROTOCOLS, fit_and_score, format_table, make_split
+from tools.recsys.cli_common import fail, load_or_fail, parse_model_list
+from tools.recsys.evaluation import PROTOCOLS, fit_and_score, format_table, make_split
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,7 +133,7 @@ class RecommenderService:
             self._ready = True
 
     def _load(self) -> None:
-        from recommender.base import load_model, make_model
+        from recommender.models.base import load_model, make_model
         from recommender.train import train_model
 
         s = self.settings

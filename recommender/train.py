@@ -15,7 +15,7 @@ import json
 import time
 from pathlib import Path
 
-from recommender.cli_common import fail, load_or_fail
+from tools.recsys.cli_common import fail, load_or_fail
 
 
 def train_model(inter, texts: dict[str, str], name: str, params: dict | None = None,
@@ -23,8 +23,8 @@ def train_model(inter, texts: dict[str, str], name: str, params: dict | None = N
     """Fit ``name`` on all of ``inter`` with each user's last event as the early-stopping split."""
     import numpy as np
 
-    from recommender.base import make_model
-    from recommender.evaluation import _position_in_user
+    from recommender.models.base import make_model
+    from tools.recsys.evaluation import _position_in_user
 
     model = make_model(name, **(params or {}))
     if embedder is not None and model.uses_text:
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedder", default=None, help="text embedder for the hybrid: bundled | fake | path")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
-    from recommender.base import MODELS
+    from recommender.models.base import MODELS
 
     if args.model not in MODELS:
         fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")

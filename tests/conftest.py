@@ -25,7 +25,7 @@ def datasets_dir() -> Path:
 
 @pytest.fixture
 def settings(tmp_path):
-    from bot.config import Settings
+    from settings import Settings
 
     return Settings(
         _env_file=None,

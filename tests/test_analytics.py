@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot import analytics
-from bot.analytics import Row, Rows, compute
-from bot.handoff import HandoffDesk
-from bot.sessions import SessionStore
+from desk import analytics
+from desk.analytics import Row, Rows, compute
+from desk.handoff import HandoffDesk
+from desk.sessions import SessionStore
 
 T0 = datetime(2025, 3, 1, 9, 15)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.escalation import (
+from desk.escalation import (
     Decision,
     EscalationPolicy,
     TurnSignal,
@@ -133,7 +133,7 @@ def test_abstention_threshold_comes_from_settings():
 
 
 def test_settings_object_is_accepted():
-    from bot.config import Settings
+    from settings import Settings
 
     policy = EscalationPolicy.from_settings(Settings(escalate_after_negative_turns=3))
     assert policy.negative_turns == 3 and policy.negative_below == -0.6

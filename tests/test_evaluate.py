@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from bot import evaluate
-from bot.evaluate import Expectation, Result, check, diff
+from bot import regression as evaluate
+from bot.regression import Expectation, Result, check, diff
 
 from .test_web import REPO_ROOT, make_service, write_shop
 
@@ -105,12 +105,12 @@ def test_nothing_to_evaluate_is_an_error(settings):
 
 
 def run_cli(args, env, cwd):
-    return subprocess.run([sys.executable, "-m", "bot.evaluate", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+    return subprocess.run([sys.executable, "-m", "bot.regression", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
 
 
 @pytest.mark.slow
 def test_cli(tmp_path):
-    from bot.config import Settings
+    from settings import Settings
     from knowledge.embedder import make_embedder
     from knowledge.ingest import ingest
     from knowledge.store import KnowledgeStore

@@ -63,7 +63,7 @@ def ingest_cli(data_dir: Path, docs: Path, slow: bool = False, kill_after: int |
 
 def snapshot(data_dir: Path) -> list[tuple[str, str, str]]:
     """Every record as (file name, text, file hash), sorted; duplicates kept (so they show)."""
-    from bot.config import Settings
+    from settings import Settings
     from knowledge.embedder import make_embedder
     from knowledge.store import KnowledgeStore
 
@@ -189,7 +189,7 @@ def test_database_locked_for_a_second_is_waited_out(settings, shop_dir):
 def test_locked_errors_are_retried_then_succeed(tmp_path):
     from sqlalchemy.exc import OperationalError
 
-    from bot.sessions import SessionStore
+    from desk.sessions import SessionStore
 
     store = SessionStore(f"sqlite:///{tmp_path / 'k.db'}", retries=3)
     calls = []

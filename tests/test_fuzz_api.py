@@ -29,7 +29,7 @@ CHAT_KEYS = {"session_id", "reply", "abstained", "sources", "intent", "sentiment
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from app import create_app
-    from bot.config import Settings
+    from settings import Settings
 
     root = tmp_path_factory.mktemp("fuzz")
     shop = write_shop(root / "shop")
@@ -46,7 +46,7 @@ def server(tmp_path_factory):
 def counts(service) -> tuple[int, int, int]:
     from sqlalchemy import func, select
 
-    from bot.sessions import ChatSession, ShopperEvent, Turn
+    from desk.sessions import ChatSession, ShopperEvent, Turn
 
     return service.sessions.run(
         lambda db: (

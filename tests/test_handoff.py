@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.handoff import HandoffDesk, InvalidTransition
-from bot.sessions import SessionStore
+from desk.handoff import HandoffDesk, InvalidTransition
+from desk.sessions import SessionStore
 
 
 @pytest.fixture

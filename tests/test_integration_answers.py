@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from bot.config import Settings
+from settings import Settings
 from bot.service import ChatService
 from knowledge.embedder import make_embedder
 from knowledge.ingest import ingest

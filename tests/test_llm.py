@@ -22,15 +22,15 @@ def test_factory(settings):
     assert isinstance(make_llm(settings.model_copy(update={"llm": "fake"})), FakeLLM)
     with pytest.raises(ValueError, match="KEFU_LLM_BASE_URL"):
         make_llm(settings.model_copy(update={"llm": "openai:x"}))
-    from bot.llm_openai import OpenAICompatibleLLM
-    from bot.llm_transformers import TransformersLLM
+    from bot.llm.openai_compat import OpenAICompatibleLLM
+    from bot.llm.hf import TransformersLLM
 
     assert isinstance(make_llm(settings.model_copy(update={"llm": "openai:m", "llm_base_url": "http://x/v1"})), OpenAICompatibleLLM)
     assert isinstance(make_llm(settings.model_copy(update={"llm": "bundled"})), TransformersLLM)
 
 
 def test_missing_gguf_is_a_clear_error(tmp_path):
-    from bot.llm_transformers import resolve_spec
+    from bot.llm.hf import resolve_spec
 
     with pytest.raises(LLMError, match="no GGUF file"):
         resolve_spec(f"gguf:{tmp_path / 'none.gguf'}")
@@ -83,7 +83,7 @@ def openai_server():
 
 
 def test_openai_backend_streams(openai_server):
-    from bot.llm_openai import OpenAICompatibleLLM
+    from bot.llm.openai_compat import OpenAICompatibleLLM
 
     url, seen = openai_server
     llm = OpenAICompatibleLLM(url, "tiny", api_key="sk-test")
@@ -92,7 +92,7 @@ def test_openai_backend_streams(openai_server):
 
 
 def test_openai_backend_errors_become_llm_errors(openai_server):
-    from bot.llm_openai import OpenAICompatibleLLM
+    from bot.llm.openai_compat import OpenAICompatibleLLM
 
     url, _ = openai_server
     with pytest.raises(LLMError, match="500"):
@@ -106,7 +106,7 @@ def test_openai_backend_errors_become_llm_errors(openai_server):
 def test_local_model_queue_wait_is_its_own_setting(tmp_path):
     """A turn waits KEFU_LLM_QUEUE_WAIT for the local model's one generation slot, not the
     (longer) stall timeout, then fails with LLMError so the caller answers extractively."""
-    from bot.config import Settings
+    from settings import Settings
 
     llm = make_llm(Settings(_env_file=None, llm="bundled", llm_timeout=60, llm_queue_wait=0.3,
                             data_dir=tmp_path))
@@ -128,8 +128,8 @@ def test_local_model_queue_wait_is_its_own_setting(tmp_path):
 def test_local_dtype_setting(monkeypatch):
     """KEFU_LLM_DTYPE: auto = bfloat16 only where the CPU has bfloat16 arithmetic."""
     torch = pytest.importorskip("torch")
-    from bot import llm_transformers as lt
-    from bot.config import Settings
+    from bot.llm import hf as lt
+    from settings import Settings
 
     monkeypatch.setattr(lt, "native_bf16", lambda: True)
     assert lt.resolve_dtype("auto") == torch.bfloat16

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from bot.config import Settings
+from settings import Settings
 from bot.llm import LLMError, make_llm
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from knowledge.chunking import chunk_markdown, chunk_plain
-from knowledge.loaders import LoadError, detect_lang, html_to_markdown, load_file
+from knowledge.lang import detect_lang
+from knowledge.loaders import LoadError, html_to_markdown, load_file
 
 
 def test_catalogue_csv_one_record_per_product(shop_dir):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.base import load_model, make_model
-from recommender.neighbours import KNN_GRID, zscore
+from recommender.models.base import load_model, make_model
+from recommender.models.neighbours import KNN_GRID, zscore
 from tests.recsys_fakes import A_ITEMS, B_ITEMS, FAST_PARAMS, TEXTS, checkerboard
 
 EMBEDDING_MODELS = ("bpr", "lightgcn", "hybrid")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from recommender.base import MODELS, load_model, make_model, top_k
+from recommender.models.base import MODELS, load_model, make_model, top_k
 from tests.recsys_fakes import A_ITEMS, B_ITEMS, FAST_PARAMS, TEXTS, checkerboard
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from recommender.data import Interactions, load_items_csv
-from recommender.evaluation import leave_last_out, stratified_split
+from tools.recsys.evaluation import leave_last_out, stratified_split
 from recommender.query import match_category, parse_max_price, parse_taste
 from recommender.service import Event, Recommendation, RecommenderService
-from recommender.simulate import simulate
+from tools.recsys.simulate import simulate
 
 PRODUCTS = [
     ("g1", "Turbo Racer 2", "Vroom", "Games", "PS4", "29.99", "5", "4.5", "Arcade racing game for PS4", ""),
@@ -134,7 +134,7 @@ def test_splits():
 
 @pytest.mark.slow
 def test_service_on_demo_store_with_real_embedder(tmp_path):
-    from bot.config import DEMO_DATA_DIR, Settings
+    from settings import DEMO_DATA_DIR, Settings
 
     if not (DEMO_DATA_DIR / "products.csv").is_file() or not (DEMO_DATA_DIR / "interactions.csv").is_file():
         pytest.skip("demo store files not present")

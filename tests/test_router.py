@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.rag import Source
+from knowledge.store import Source
 from bot.router import intent_from_sources, resolve_followup, route
 
 

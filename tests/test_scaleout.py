@@ -110,7 +110,7 @@ def llm_server():
     """llama-cpp-python's OpenAI-compatible server on the bundled GGUF if installed, else the test server."""
     port = free_port()
     if importlib.util.find_spec("llama_cpp") and importlib.util.find_spec("sse_starlette"):
-        from bot.llm_transformers import bundled_gguf_path
+        from bot.llm.hf import bundled_gguf_path
 
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path()), "--host", "127.0.0.1",
                "--port", str(port), "--model_alias", "local-model", "--n_ctx", "2048"]

@@ -11,8 +11,8 @@ import json
 import numpy as np
 import pytest
 
-from bot import sentiment
-from bot.sentiment import (
+from bot.sentiment import base as sentiment
+from bot.sentiment.base import (
     LABELS,
     LexiconSentiment,
     Sentiment,
@@ -109,7 +109,7 @@ def test_fake_is_a_real_subclass_and_cached():
 
 
 def test_building_loads_nothing():
-    from bot.sentiment import BundledSentiment, HFSentiment
+    from bot.sentiment.base import BundledSentiment, HFSentiment
 
     bundled = BundledSentiment()  # not the factory: its shared instance may be loaded already
     assert bundled._en is None and bundled._zh is None

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.sentiment import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH, BundledSentiment, HFSentiment, evaluate_file
-from bot.sentiment_train import crossfit_path, datasets_dir
-from bot.sentiment_zh import MODEL_PATH as ZH_PATH
+from bot.sentiment.base import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH, BundledSentiment, HFSentiment, evaluate_file
+from tools.sentiment_train import crossfit_path, datasets_dir
+from bot.sentiment.zh import MODEL_PATH as ZH_PATH
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def model() -> BundledSentiment:
     if not EN_LLM_ADAPTER_PATH.is_file() or not EN_ADAPTER_PATH.is_file() or not ZH_PATH.is_file():
-        pytest.fail("shipped sentiment weights missing from bot/models (python -m bot.sentiment train)")
+        pytest.fail("shipped sentiment weights missing from bot/sentiment/models (python -m bot.sentiment train)")
     return BundledSentiment(threads=2)
 
 
@@ -58,7 +58,7 @@ def test_clear_examples(model, text, label):
 def test_default_english_model_is_smollm2(model):
     """The real bundled SmolLM2 + adapter on obvious shopper sentences, with calibrated,
     confident probabilities and the question damping applied."""
-    from bot.sentiment_llm import SmolSentiment
+    from bot.sentiment.smollm2 import SmolSentiment
 
     p = model.proba_positive([
         "Great product, works perfectly and arrived early.",
@@ -115,7 +115,7 @@ def test_adapter_matches_training_graph(tmp_path):
     """The merged-weights transformers model reproduces the training-time top layers."""
     import torch
 
-    from bot import sentiment_train as st
+    from tools import sentiment_train as st
 
     texts = ["good", "bad", "really great product", "awful, broke at once", "fine", "terrible"] * 4
     labels = np.array([1, 0, 1, 0, 1, 0] * 4)
@@ -195,7 +195,7 @@ def test_yelp_held_out_quality(model):
 
 
 def test_chinese_held_out_quality(model):
-    from bot import sentiment_zh as zh
+    from bot.sentiment import zh
 
     texts, labels = zh.load_online_shopping(sentiment_data() / "online_shopping_10_cats.zip")
     train, test = zh.split(len(texts))

@@ -12,8 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bot import sentiment
-from bot import sentiment_llm as sl
+from bot.sentiment import base as sentiment
+from bot.sentiment import smollm2 as sl
 
 TEXTS = ["I love this phone, works great", "It broke after a day. Terrible.", "ok",
          "Fast delivery, positive experience", "never again, negative"] * 3
@@ -72,7 +72,7 @@ def test_stack_matches_transformers_llama(tiny_base):
 def test_train_save_load_round_trip(tiny_base, tmp_path):
     """The shipped inference path (merged LoRA, prefix key/value cache, calibration) reproduces
     the training graph on the saved adapter."""
-    from bot.sentiment_train import save_adapter
+    from tools.sentiment_train import save_adapter
 
     folder, _ = tiny_base
     base = sl.load_base(folder)
@@ -111,7 +111,7 @@ def test_train_save_load_round_trip(tiny_base, tmp_path):
 
 def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
     """``bundled:PATH`` reads the adapter kind from the file and loads it lazily."""
-    from bot.sentiment_train import save_adapter
+    from tools.sentiment_train import save_adapter
 
     folder, _ = tiny_base
     base = sl.load_base(folder)
@@ -122,7 +122,7 @@ def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
     save_adapter(tensors, meta, path)
     model = sentiment.BundledSentiment(adapter_path=path, cache_dir=tmp_path, question_adapter="same")
     assert model.english_kind is None and model._en is None
-    import bot.sentiment_llm as mod
+    import bot.sentiment.smollm2 as mod
 
     real_load = mod.SmolSentiment.load
     seen = {}
@@ -167,7 +167,7 @@ def test_english_questions_go_to_the_question_model():
 
 
 def test_question_adapter_defaults(tmp_path):
-    from bot.sentiment_train import crossfit_path
+    from tools.sentiment_train import crossfit_path
 
     shipped = sentiment.BundledSentiment()
     assert shipped.question_adapter_path() == sentiment.EN_ADAPTER_PATH
@@ -202,7 +202,7 @@ def test_factory_specs(tmp_path):
 
 
 def test_shipped_adapters_are_small_and_tagged():
-    from bot.sentiment_train import ENGLISH_FILES, crossfit_path
+    from tools.sentiment_train import ENGLISH_FILES, crossfit_path
 
     for path in [sentiment.EN_LLM_ADAPTER_PATH] + [crossfit_path(n, "smollm2") for n in ENGLISH_FILES]:
         assert path.is_file(), path
@@ -221,9 +221,9 @@ def test_train_cli_accepts_english_choice():
 def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_path):
     """Loaded beside the local LLM backend on the same folder, the sentiment model reads the
     LLM's tensors (the LoRA-merged top layers excepted) and scores exactly as alone."""
-    from bot import shared_weights
-    from bot.llm_transformers import TransformersLLM
-    from bot.sentiment_train import save_adapter
+    from bot.llm import shared_weights
+    from bot.llm.hf import TransformersLLM
+    from tools.sentiment_train import save_adapter
 
     folder, _ = tiny_base
     base = sl.load_base(folder)

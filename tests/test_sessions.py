@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.sessions import SessionStore
+from desk.sessions import SessionStore
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_failed_transaction_stores_nothing(store):
     sid = store.ensure_session(None)
 
     def boom(db):
-        from bot.sessions import Turn
+        from desk.sessions import Turn
 
         db.add(Turn(session_id=sid, role="user", text="half"))
         raise RuntimeError("crash mid-write")

@@ -1,4 +1,4 @@
-"""bot.shared_weights: one copy of a model folder's weights per process."""
+"""bot.llm.shared_weights: one copy of a model folder's weights per process."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from bot import shared_weights as sw
+from bot.llm import shared_weights as sw
 
 
 @pytest.fixture(autouse=True)

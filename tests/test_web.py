@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from settings import Settings
 from web.security import basic_credentials, frame_ancestors, valid_origins
 
 from .conftest import FAQ_MD, POLICY_MD, PRODUCTS_CSV
@@ -186,7 +186,7 @@ def test_shopper_pages_need_no_login(client_for):
 
 # -- click tracking ------------------------------------------------------------------------------
 def test_recommendation_click_is_recorded_and_updates_the_profile(client_for):
-    from bot import analytics
+    from desk import analytics
 
     client = client_for()
     service = client.app.state.service

@@ -172,7 +172,7 @@ def build_router(service) -> APIRouter:
     @router.post("/api/recommendations/click")
     async def recommendation_click(body: ClickRequest):
         """A shopper clicked a recommended item: counted for analytics, and a "view" for the profile."""
-        from bot.analytics import record_click
+        from desk.analytics import record_click
 
         if service.recommender.item(body.item_id) is None:
             return error(404, f"unknown item_id {body.item_id!r}")
@@ -200,7 +200,7 @@ def build_router(service) -> APIRouter:
     # -- staff: the handoff queue ---------------------------------------------------------------
     from fastapi import Depends
 
-    from bot.handoff import InvalidTransition
+    from desk.handoff import InvalidTransition
 
     staff = staff_guard(service.settings)
 

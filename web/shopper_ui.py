@@ -10,7 +10,7 @@ limiting.
 While a conversation is handed off to a person, a ``gr.Timer`` polls the session's stored
 turns every two seconds and shows staff replies as they arrive (it is off otherwise).
 
-A click on a recommendation card is recorded (``bot.analytics.record_click``, through a
+A click on a recommendation card is recorded (``desk.analytics.record_click``, through a
 Gradio server function, so it works under any mount path) and announced to the embedding
 page with ``postMessage({type: "kefu:recommendation", item_id, title})`` so the store can
 open its product page.
@@ -143,7 +143,7 @@ def build_shopper_ui(service, compact: bool = False):
 
     def record_click(item_id: str, session_id: str = "", user_id: str = "") -> bool:
         """Called from the cards' JavaScript: store one click on a recommendation."""
-        from bot.analytics import record_click as store_click
+        from desk.analytics import record_click as store_click
 
         if not isinstance(item_id, str) or not 0 < len(item_id) <= 128 or service.recommender.item(item_id) is None:
             return False

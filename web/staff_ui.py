@@ -10,9 +10,9 @@ Tabs:
   ratings; rate a turn (👍/👎 as staff) or save it as a regression case.
 - **Feedback** — every rating, newest first (👎 only on request); a row opens its
   conversation. The saved regression cases, with delete.
-- **Evaluation** — run the regression cases + the built-in question set (``bot.evaluate``)
+- **Evaluation** — run the regression cases + the built-in question set (``bot.regression``)
   and see pass/fail with what changed since the previous run.
-- **Analytics** — plots from ``bot.analytics``.
+- **Analytics** — plots from ``desk.analytics``.
 - **Queue** — the handoff queue (``service.desk``): open a case's packet, take, reply, resolve.
 
 Access control is not here: ``web/security.py`` guards the whole ``/staff`` path with HTTP
@@ -157,7 +157,8 @@ def build_staff_ui(service):
     """The staff console ``gr.Blocks`` bound to ``service`` (see the module docstring)."""
     import gradio as gr
 
-    from bot import analytics, evaluate
+    from bot import regression as evaluate
+    from desk import analytics
     from bot.errors import BadInput
 
     store = service.sessions
@@ -236,7 +237,7 @@ def build_staff_ui(service):
             with gr.Tab("Evaluation", id="evaluation"):
                 gr.Markdown(
                     "Runs the saved regression cases and the built-in question set (one phrasing per FAQ entry, "
-                    "plus out-of-scope questions) against the current index and model. Same as `python -m bot.evaluate`."
+                    "plus out-of-scope questions) against the current index and model. Same as `python -m bot.regression`."
                 )
                 with gr.Row():
                     ev_builtin = gr.Checkbox(label="Include the built-in question set", value=True)
@@ -491,7 +492,7 @@ def build_staff_ui(service):
                 return "", f"No case {int(case_id)}."
 
         def act(action, case_id, text, include_resolved, request: gr.Request):
-            from bot.handoff import InvalidTransition
+            from desk.handoff import InvalidTransition
 
             if not case_id:
                 return "Pick a case first.", gr.update(), gr.update(), gr.update()

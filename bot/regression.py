@@ -17,7 +17,7 @@ against the previous one: a case that passed before and fails now is a **regress
 
 CLI (non-zero exit on a regression, so CI can gate a re-index or model change)::
 
-    python -m bot.evaluate [--json OUT] [--baseline OLD.json] [--no-builtin] [--limit N] [--strict]
+    python -m bot.regression [--json OUT] [--baseline OLD.json] [--no-builtin] [--limit N] [--strict]
 
 Example::
 
@@ -39,7 +39,7 @@ from pathlib import Path
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.sessions import Base, create_tables, utcnow
+from desk.sessions import Base, create_tables, utcnow
 
 OUT_OF_SCOPE = [
     "Who won the football world cup in 1998?",
@@ -244,7 +244,7 @@ def check(exp: Expectation, reply: dict) -> tuple[bool, list[str]]:
 def isolated_service(service):
     """A ChatService sharing ``service``'s models and index, with a throwaway session store."""
     from bot.service import ChatService
-    from bot.sessions import SessionStore
+    from desk.sessions import SessionStore
 
     return ChatService(
         service.settings, llm=service.llm, embedder=service.embedder, knowledge=service.knowledge,
@@ -376,7 +376,7 @@ def _print_table(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bot.evaluate",
+        prog="python -m bot.regression",
         description="Run saved regression cases and the built-in question set against the current index and model. "
         "Exits 1 when a case that passed in the previous run (or --baseline) fails now.",
     )
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: cannot read baseline {args.baseline}: {exc}", file=sys.stderr)
             return 2
 
-    from bot.config import load_settings_or_exit
+    from settings import load_settings_or_exit
     from bot.service import ChatService
 
     settings = load_settings_or_exit()

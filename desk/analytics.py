@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import DateTime, Integer, String, select, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.sessions import Base, ChatSession, Turn, create_tables, utcnow
+from desk.sessions import Base, ChatSession, Turn, create_tables, utcnow
 
 
 class RecommendationClick(Base):
@@ -41,7 +41,7 @@ class RecommendationClick(Base):
 
 def ensure_tables(store) -> None:
     """Create this module's table (and the handoff table it reads) if missing."""
-    import bot.handoff  # noqa: F401 - registers the handoffs table on Base
+    import desk.handoff  # noqa: F401 - registers the handoffs table on Base
 
     create_tables(store.engine)
 
@@ -78,7 +78,7 @@ class Rows:
 
 def load(store, days: int = 30, exclude_prefix: str | None = None) -> Rows:
     """The rows of the last ``days`` days; sessions whose id starts with ``exclude_prefix`` are left out."""
-    from bot.handoff import HandoffCase
+    from desk.handoff import HandoffCase
 
     ensure_tables(store)
     since = utcnow() - timedelta(days=days)

@@ -295,7 +295,7 @@ class EscalationPolicy:
 
     @classmethod
     def from_settings(cls, settings: object, **overrides: float) -> EscalationPolicy:
-        """Thresholds from a :class:`bot.config.Settings` (missing ones keep their defaults)."""
+        """Thresholds from a :class:`settings.Settings` (missing ones keep their defaults)."""
         names = {
             "negative_below": "escalate_negative_below",
             "negative_turns": "escalate_after_negative_turns",

@@ -5,7 +5,7 @@ bipartite adjacency (a ``torch.sparse`` CSR matrix, so one propagation is a spar
 product over the interactions, not a dense n×n one); the final embedding is the mean of
 layers 0..K (He et al., 2020). Training recomputes the propagation for every batch of BPR
 triples, as the paper does; at the end the propagated user/item embeddings are frozen into
-the :class:`~recommender.factors.FactorRecommender` arrays, so serving and fold-in cost the
+the :class:`~recommender.models.factors.FactorRecommender` arrays, so serving and fold-in cost the
 same as for BPR-MF.
 
 Example::
@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 
 from recommender.data import Interactions
-from recommender.factors import FactorRecommender
+from recommender.models.factors import FactorRecommender
 from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.base import Recommender
+from recommender.models.base import Recommender
 from recommender.data import Interactions
 
 

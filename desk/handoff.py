@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.sessions import Base, ChatSession, SessionStore, Turn, create_tables, utcnow
+from desk.sessions import Base, ChatSession, SessionStore, Turn, create_tables, utcnow
 
 STATES = ("bot", "waiting_for_human", "human", "resolved")
 TRANSITIONS = {

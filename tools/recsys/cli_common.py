@@ -31,7 +31,7 @@ def load_or_fail(interactions: Path, items: Path | None) -> tuple[Interactions, 
 
 
 def parse_model_list(value: str) -> list[str]:
-    from recommender.base import MODELS
+    from recommender.models.base import MODELS
 
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
     bad = [n for n in names if n not in MODELS]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from bot.llm import LLM, LLMError
+from bot.llm.base import LLM, LLMError
 
 
 class OpenAICompatibleLLM(LLM):

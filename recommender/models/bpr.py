@@ -5,8 +5,8 @@ with ``x_ui = p_u·q_i + b_i``, lazy Adam on sparse gradients, uniform negatives
 occasionally a positive — harmless at these densities and much faster than rejection).
 Early stopping on validation NDCG@20. Items never seen in training keep zero vectors.
 ``reg`` 3e-3 was chosen on Games-6k's validation target from {1e-5, 1e-3, 3e-3, 1e-2}; the
-neighbour term (:mod:`recommender.neighbours`) is fitted after the factors.
-Serving, fold-in and reasons are in :class:`~recommender.factors.FactorRecommender`.
+neighbour term (:mod:`recommender.models.neighbours`) is fitted after the factors.
+Serving, fold-in and reasons are in :class:`~recommender.models.factors.FactorRecommender`.
 
 Example::
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.data import Interactions
-from recommender.factors import FactorRecommender
+from recommender.models.factors import FactorRecommender
 from recommender.training import fit_loop, prepare_torch, validation_ndcg
 
 

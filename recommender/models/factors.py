@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.base import Recommender
-from recommender.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
+from recommender.models.base import Recommender
+from recommender.models.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
 
 
 def fold_in_ls(item_factors: np.ndarray, items: np.ndarray, weights: np.ndarray, alpha: float, reg: float,
@@ -47,7 +47,7 @@ def _system(v, items, weights, alpha, reg, gram):
 class FactorRecommender(NeighbourTermMixin, Recommender):
     """Base of BPR and LightGCN: holds ``user_factors`` (n_users, d), ``item_factors``
     (n_items, d), ``item_bias`` (n_items,); subclasses fill them in ``_fit`` and end it with
-    ``self._fit_neighbours(interactions, valid)`` (the neighbour term, :mod:`recommender.neighbours`)."""
+    ``self._fit_neighbours(interactions, valid)`` (the neighbour term, :mod:`recommender.models.neighbours`)."""
 
     common_defaults = {
         **Recommender.common_defaults, "fold_in": "mean", "fold_alpha": 10.0, "fold_reg": 0.1,

@@ -14,7 +14,7 @@ this small model's greedy replies then differ now and then — in the integratio
 answers lost its key fact ("How much is the PlayStation 5 Digital Edition?" → "You can find it
 at the Playstation store gift card here.") — so it is opt-in. int8 dynamic quantisation was
 faster still but visibly worse. The English sentiment model runs the same folder in the same dtype: the
-two share one copy of the weights (:mod:`bot.shared_weights`).
+two share one copy of the weights (:mod:`bot.llm.shared_weights`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.llm import LLM, LLMError, wait_for_turn
+from bot.llm.base import LLM, LLMError, wait_for_turn
 
 BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -155,7 +155,7 @@ class TransformersLLM(LLM):
                                                          local_files_only=local or None)
             model.eval()
             if local:  # the English sentiment model may run the same weights: keep one copy
-                from bot.shared_weights import adopt
+                from bot.llm.shared_weights import adopt
 
                 adopt(model, model_id)
             self._model = model

@@ -162,7 +162,7 @@ def fit_and_score(
     params: dict[str, Any] | None = None, show_progress: bool = False, model=None,
 ) -> tuple[Any, dict[str, float]]:
     """Make (unless given), fit and score one model; metrics include ``train_seconds``."""
-    from recommender.base import make_model
+    from recommender.models.base import make_model
 
     model = model if model is not None else make_model(name, **(params or {}))
     t0 = time.perf_counter()

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from recommender.data import Interactions
-from recommender.evaluation import Split, leave_last_out
+from tools.recsys.evaluation import Split, leave_last_out
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def datasets_dir() -> Path | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.base import Recommender, top_k
+from recommender.models.base import Recommender, top_k
 from recommender.data import Interactions
 
 

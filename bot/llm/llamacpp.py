@@ -23,12 +23,12 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.llm import LLM, LLMError, wait_for_turn
+from bot.llm.base import LLM, LLMError, wait_for_turn
 
 
 def resolve_gguf(spec: str) -> Path:
     """The GGUF file for ``llamacpp`` (the bundled model) or ``llamacpp:PATH``."""
-    from bot.llm_transformers import bundled_gguf_path
+    from bot.llm.hf import bundled_gguf_path
 
     rest = spec.split(":", 1)[1] if ":" in spec else ""
     if not rest or rest == "bundled":
