@@ -20,21 +20,31 @@ from contextlib import asynccontextmanager
 log = logging.getLogger("kefu")
 
 
-def create_app(settings=None, service=None, warm: bool = True):
-    """The ASGI app. ``service`` may be injected (tests); ``warm`` loads models at start-up."""
+def create_app(settings=None, service=None, warm: bool = True, components=None):
+    """The ASGI app. ``service`` and ``components`` may be injected (tests); ``warm`` loads models at start-up.
+
+    One :class:`bot.components.Components` serves the chat service, the routers and the pages
+    (by default the injected service's own)."""
     import gradio as gr
     from fastapi import FastAPI
 
-    from settings import get_settings
+    from bot.components import Components
     from bot.service import ChatService
-    from web.api import build_router, install_error_handlers
+    from settings import get_settings
+    from web.api import build_router
+    from web.errors import fallback_router, install_error_handlers
     from web.openai_api import build_openai_router
     from web.security import SecurityMiddleware, gradio_staff_user
     from web.shopper_ui import build_shopper_ui
     from web.staff_ui import build_staff_ui
 
-    settings = settings or get_settings()
-    service = service or ChatService(settings)
+    if service is not None:
+        components = components or service.components
+        settings = settings or components.settings
+    else:
+        settings = settings or (components.settings if components else get_settings())
+        components = components or Components(settings)
+        service = ChatService(components=components)
 
     def warm_up():
         try:
@@ -58,13 +68,14 @@ def create_app(settings=None, service=None, warm: bool = True):
     app = FastAPI(title="Kefu", description="Self-hosted AI shop assistant", lifespan=lifespan)
     app.state.service = service
     install_error_handlers(app)
-    app.include_router(build_router(service))
+    app.include_router(build_router(service, components))
     app.include_router(build_openai_router(service))
+    app.include_router(fallback_router())  # after every real route, before the pages mounted at /
     app.add_middleware(SecurityMiddleware, settings=settings)
 
-    widget = build_shopper_ui(service, compact=True)
-    shopper = build_shopper_ui(service, compact=False)
-    staff = build_staff_ui(service)
+    widget = build_shopper_ui(service, components, compact=True)
+    shopper = build_shopper_ui(service, components, compact=False)
+    staff = build_staff_ui(service, components)
     app = gr.mount_gradio_app(app, widget, path="/widget", css=widget.kefu_css, footer_links=[], show_error=False)
     app = gr.mount_gradio_app(
         app, staff, path="/staff", css=staff.kefu_css, footer_links=[], show_error=True,

@@ -44,8 +44,9 @@ class LLMSettings(_KefuSettings):
 
     llm: str = Field(
         "bundled",
-        description="'bundled' (SmolLM2-135M-Instruct GGUF), an HF id or local path, "
-        "'gguf:PATH', 'llamacpp' / 'llamacpp:PATH' (GGUF under llama.cpp), 'openai:MODEL' or 'fake'",
+        description="'bundled' (SmolLM2-135M-Instruct GGUF under llama.cpp, in-process), 'gguf:PATH' or "
+        "'llamacpp[:PATH]' (any GGUF under llama.cpp), 'transformers' (the bundled GGUF through transformers), "
+        "an HF id or local path (transformers), 'openai:MODEL' or 'fake'",
     )
     llm_base_url: str = Field("", description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
     llm_api_key: str = Field("", description="API key for the OpenAI-compatible server")
@@ -62,7 +63,10 @@ class LLMSettings(_KefuSettings):
         "'float32', 'bfloat16' (1.2-1.5x faster decoding where the CPU has it natively, AVX512-BF16/AMX, "
         "but greedy replies can differ) or 'auto' (bfloat16 where native, else float32)",
     )
-    llm_threads: int = Field(0, ge=0, description="threads for local models (torch or llama.cpp); 0 = all cores")
+    llm_threads: int = Field(
+        0, ge=0, description="threads for local models; 0 = auto: llama.cpp 1 thread up to 4 cores (more "
+        "collapses when other processes share the cores), else half the cores up to 4; torch all cores",
+    )
     embedder: str = Field(
         "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
     )
@@ -77,6 +81,10 @@ class VectorStoreSettings(_KefuSettings):
     knowledge_paths: list[Path] = Field(
         default_factory=lambda: [DEMO_DATA_DIR],
         description="what `make run` indexes before serving",
+    )
+    currency: str = Field(
+        "USD", pattern=r"^[A-Za-z]{3}$",
+        description="ISO code of catalogue prices written without a symbol or currency column (INR, EUR, JPY…)",
     )
 
 
@@ -93,6 +101,11 @@ class RetrievalSettings(_KefuSettings):
         0.62, description="a reply sentence must reach this similarity to a source sentence"
     )
     history_turns: int = Field(6, ge=0, description="previous turns the model sees")
+    answer_style: Literal["auto", "extractive", "generate"] = Field(
+        "auto", description="'auto': quote the sentence(s) that answer and ask the model only where they cover the "
+        "question poorly (and its sentences keep passing the checks); 'extractive': never generate; 'generate': "
+        "let the model write whenever the answer is not a strong FAQ match",
+    )
 
 
 class RecommenderSettings(_KefuSettings):
@@ -127,6 +140,7 @@ class WebSettings(_KefuSettings):
 
     staff_users: str = Field("", description="user:password,... for /staff; empty = /staff refused")
     allowed_origins: str = Field("", description="space/comma separated origins allowed to frame /widget")
+    api_keys: str = Field("", description="key1,key2: Bearer keys /api/* and /v1/* require; empty = open")
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     max_message_chars: int = Field(4000, ge=1)

@@ -58,6 +58,38 @@ class TfidfBaseline:
         return out
 
 
+def ask_bitext(retriever, answerer, texts: list[str], gold: list[str]) -> dict:
+    """Retrieve for every Bitext utterance: hits, the router's label, abstentions, confusions."""
+    from bot.router import intent_from_sources, route
+    from knowledge.lang import detect_lang
+
+    t1 = time.perf_counter()
+    vectors = retriever.store.embedder.encode(texts)
+    out: dict = {"hits1": [], "hits3": [], "router": [], "abstained": [], "misses": Counter()}
+    for text, label, vec in zip(texts, gold, vectors):
+        sources = retriever.retrieve(text, lang=detect_lang(text), vector=vec)
+        intents = [s.intent for s in sources]
+        out["hits1"].append(bool(intents) and intents[0] == label)
+        out["hits3"].append(label in intents[:3])
+        out["router"].append((route(text) or intent_from_sources(sources)) == label)
+        out["abstained"].append(answerer.should_abstain(text, sources))
+        if intents and intents[0] != label:
+            out["misses"][(label, intents[0])] += 1
+    out["per_query"] = (time.perf_counter() - t1) / len(texts)
+    return out
+
+
+def ecommerce_hits(store, faq: list[dict]) -> list[bool]:
+    """ecommerce_faq.json: its answers indexed alone (a collection beside the demo's), its questions asked."""
+    from langchain_core.documents import Document
+
+    eco = store.sibling("ecommerce_faq")
+    answers = [q["answer"] for q in faq]
+    docs = [Document(page_content=a, metadata={"doc_id": str(i), "kind": "faq", "lang": "en"}) for i, a in enumerate(answers)]
+    eco.add([str(i) for i in range(len(docs))], docs, store.embedder.embed_documents(answers))
+    return [eco.search(q["question"], k=1)[0].doc_id == str(i) for i, q in enumerate(faq)]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser("answer_quality", __doc__.splitlines()[0]).parse_args(argv)
     quiet_libraries()
@@ -66,8 +98,6 @@ def main(argv: list[str] | None = None) -> int:
 
     from bot.llm import FakeLLM
     from bot.rag import Answerer, Retriever
-    from bot.router import intent_from_sources, route
-    from knowledge.lang import detect_lang
 
     settings = fresh_settings(llm="fake")
     t0 = time.perf_counter()
@@ -81,44 +111,20 @@ def main(argv: list[str] | None = None) -> int:
         rows = list(csv.DictReader(fh))
     texts = [r["instruction"] for r in rows]
     gold = [r["intent"] for r in rows]
-    t1 = time.perf_counter()
-    vectors = embedder.encode(texts)
-    hits1, hits3, router_hits, abstained = [], [], [], []
-    misses: Counter = Counter()
-    for text, label, vec in zip(texts, gold, vectors):
-        sources = retriever.retrieve(text, lang=detect_lang(text), vector=vec)
-        intents = [s.intent for s in sources]
-        hits1.append(bool(intents) and intents[0] == label)
-        hits3.append(label in intents[:3])
-        final = route(text) or intent_from_sources(sources)
-        router_hits.append(final == label)
-        abstained.append(answerer.should_abstain(text, sources))
-        if intents and intents[0] != label:
-            misses[(label, intents[0])] += 1
-    per_query = (time.perf_counter() - t1) / len(texts)
+    bitext = ask_bitext(retriever, answerer, texts, gold)
+    hits1, hits3, router_hits, abstained = bitext["hits1"], bitext["hits3"], bitext["router"], bitext["abstained"]
+    misses, per_query = bitext["misses"], bitext["per_query"]
 
     off = off_topic_questions()
     off_vecs = embedder.encode(off)
-    off_abstained = []
-    for text, vec in zip(off, off_vecs):
-        sources = retriever.retrieve(text, vector=vec)
-        off_abstained.append(answerer.should_abstain(text, sources))
+    off_abstained = [answerer.should_abstain(text, retriever.retrieve(text, vector=vec)) for text, vec in zip(off, off_vecs)]
 
-    # ecommerce_faq.json: index its answers alone, ask its questions.
     faq = json.loads(ecommerce_path.read_text(encoding="utf-8"))["questions"]
-    from langchain_core.documents import Document
-
-    from knowledge.store import KnowledgeStore
-
-    eco = KnowledgeStore(settings, embedder, collection="ecommerce_faq")
+    eco_hits = ecommerce_hits(store, faq)
     answers = [q["answer"] for q in faq]
-    docs = [Document(page_content=a, metadata={"doc_id": str(i), "kind": "faq", "lang": "en"}) for i, a in enumerate(answers)]
-    eco.add([str(i) for i in range(len(docs))], docs, embedder.embed_documents(answers))
-    eco_hits = [eco.search(q["question"], k=1)[0].doc_id == str(i) for i, q in enumerate(faq)]
 
     # TF-IDF baseline on the same FAQ phrasings.
-    records = store.collection.get(where={"kind": "faq"}, include=["documents", "metadatas"])
-    en = [(d, m["intent"]) for d, m in zip(records["documents"], records["metadatas"]) if m.get("lang") != "zh"]
+    en = [(r.text, r.metadata["intent"]) for r in store.records(where={"kind": "faq"}) if r.metadata.get("lang") != "zh"]
     tfidf = TfidfBaseline([d for d, _ in en], [lab for _, lab in en])
     ranked = tfidf.ranked(texts)
     tf1 = [r[:1] == [g] for r, g in zip(ranked, gold)]

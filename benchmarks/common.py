@@ -54,12 +54,12 @@ def fresh_settings(**overrides):
 
 
 def build_demo_index(settings, paths: list[Path] | None = None):
-    """Index the demo store into ``settings``' data dir; returns the KnowledgeStore."""
+    """Index the demo store into ``settings``' data dir; returns the vector store."""
     from knowledge.embedder import make_embedder
     from knowledge.ingest import ingest
-    from knowledge.store import KnowledgeStore
+    from knowledge.store import make_store
 
-    store = KnowledgeStore(settings, make_embedder(settings.embedder))
+    store = make_store(settings, make_embedder(settings.embedder))
     report = ingest(store, paths or [REPO / "knowledge" / "data"], progress=False)
     if report.failed:
         raise SystemExit(f"indexing failed: {report.failed[0]}")

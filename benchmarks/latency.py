@@ -1,19 +1,23 @@
-"""Latency of the default backend, the same model in bfloat16 and under llama.cpp, in one run.
+"""Latency of the default backend (llama.cpp), of transformers on the same model, in one run.
 
-``python -m benchmarks.latency [--json OUT] [--turns N]``
+``python -m benchmarks.latency [--json OUT] [--turns N] [--llamacpp-only]``
 
-- ``cold_start_s``: a new process builds the service, loads every model (dequantised
-  weights cached under KEFU_DATA_DIR/models) and answers one question;
+- ``cold_start_s``: a new process builds the service, loads every model (the sentiment
+  model's dequantised weights cached under KEFU_DATA_DIR/models) and answers one question;
 - ``rss_mb``/``peak_rss_mb``: that process's resident memory after the timed questions and
-  two statements (so every model has run), now and at its peak; the baseline row is the same process with :mod:`bot.llm.shared_weights`
-  switched off (the chat LLM and the sentiment model each holding their own SmolLM2 weights);
+  two statements (so every model has run), now and at its peak; for ``KEFU_LLM=transformers``
+  the baseline row is the same process with :mod:`bot.llm.shared_weights` switched off (the
+  chat LLM and the sentiment model each holding their own SmolLM2 weights);
 - ``ttft_s``: time to the first shown text of a turn (after the grounding check);
 - ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
 - ``decode_tokens_per_s``: raw generation speed on a fixed prompt.
 
-The llama.cpp column is Kefu's opt-in ``KEFU_LLM=llamacpp`` backend (``llama-cpp-python``)
-on the same GGUF, timed on the same turns and prompt (skipped when not installed); the ratio
-row divides it by the default transformers backend.
+The default column is ``KEFU_LLM=bundled``: the GGUF in-process under llama.cpp
+(:mod:`bot.llm.llamacpp`); the transformers column is ``KEFU_LLM=transformers`` (fp32, and
+bfloat16 where the CPU has it); the ratio row divides llama.cpp by transformers. The thread
+rows (:mod:`benchmarks.llamacpp_threads`) time Kefu's llama.cpp backend against raw xllamacpp
+on the same GGUF with 1 and 2 threads on an idle machine (:mod:`benchmarks.load` adds them
+with the cores busy). ``--llamacpp-only`` skips the transformers columns.
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ if {no_sharing!r}:
     bot.llm.shared_weights.share = lambda folder, tensors: dict(tensors)
 from settings import Settings
 from bot.service import ChatService
-s = Settings(_env_file=None, data_dir={data!r})
+s = Settings(_env_file=None, data_dir={data!r}, llm={llm!r})
 svc = ChatService(s)
 svc.warm()
 svc.turn("How long does standard shipping take?")
@@ -65,12 +69,13 @@ print(json.dumps({{"cold_start_s": took, "rss_mb": mb("VmRSS"), "peak_rss_mb": m
 """
 
 
-def cold_start(settings, no_sharing: bool = False) -> dict[str, float]:
-    """A fresh process: build the service, load every model, answer; its time and memory."""
+def cold_start(settings, no_sharing: bool = False, llm: str = "bundled") -> dict[str, float]:
+    """A fresh process: build the service (``KEFU_LLM=llm``), load every model, answer; its time and memory."""
     import json
 
     turns = [*QUESTIONS, "Thanks, you have been really helpful!", "This is the worst shop ever."]
-    code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir), no_sharing=no_sharing, turns=turns)
+    code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir), no_sharing=no_sharing, turns=turns,
+                             llm=llm)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=900)
     if out.returncode:
         print("cold start failed:", out.stderr.strip().splitlines()[-1:])
@@ -80,16 +85,17 @@ def cold_start(settings, no_sharing: bool = False) -> dict[str, float]:
 
 def decode_speed(llm, tok, max_new_tokens: int = 64) -> tuple[float, float]:
     """(time to first token, tokens per second) of ``llm.stream`` on the fixed prompt; tokens
-    are counted with the model's own tokenizer ``tok`` for every backend."""
+    are counted with the model's own tokenizer ``tok`` (None: one token per piece, as llama.cpp streams)."""
     start = time.perf_counter()
     first = None
-    text = ""
+    pieces = []
     for piece in llm.stream(PROMPT, max_new_tokens=max_new_tokens):
         if first is None:
             first = time.perf_counter() - start
-        text += piece
+        pieces.append(piece)
+    text = "".join(pieces)
     total = time.perf_counter() - start
-    n = len(tok(text, add_special_tokens=False)["input_ids"])
+    n = len(tok(text, add_special_tokens=False)["input_ids"]) if tok is not None else len(pieces)
     return first or total, n / max(total - (first or 0), 1e-6)
 
 
@@ -114,74 +120,81 @@ def time_turns(service, n: int) -> dict[str, float]:
     }
 
 
-def llama_cpp_backend():
-    """Kefu's ``KEFU_LLM=llamacpp`` backend, or None (with a message) when not installed."""
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
-        print("llama.cpp column skipped: pip install llama-cpp-python (optional, compiles for ~8 min)")
-        return None
+def llamacpp_column(settings, turns: int) -> dict[str, float]:
+    """The default backend (``KEFU_LLM=bundled``: llama.cpp): cold start, load, turns, decode."""
     from bot.llm.llamacpp import LlamaCppLLM
+    from bot.service import ChatService
 
-    return LlamaCppLLM("llamacpp")
+    cold = cold_start(settings)
+    llm = LlamaCppLLM("bundled", threads=settings.llm_threads)
+    t0 = time.perf_counter()
+    llm.warm()
+    load = time.perf_counter() - t0
+    service = ChatService(settings, llm=llm)
+    service.warm()
+    first, rate = decode_speed(llm, None)
+    return {**cold, "model_load_s": load, **time_turns(service, turns), "decode_ttft_s": first,
+            "decode_tokens_per_s": rate}
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = parser("latency", __doc__.splitlines()[0])
-    p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
-    args = p.parse_args(argv)
-    quiet_libraries()
+def transformers_columns(settings, turns: int) -> dict[str, dict[str, float]]:
+    """``KEFU_LLM=transformers`` in fp32 (with and without weight sharing) and, where the CPU
+    computes it natively, bfloat16."""
     from bot.llm.hf import TransformersLLM, native_bf16
     from bot.service import ChatService
 
-    settings = fresh_settings()
-    build_demo_index(settings)
     cache = REPO / "data" / "models"
     llm = TransformersLLM("bundled", cache_dir=cache)
     t0 = time.perf_counter()
     llm.warm()
     load = time.perf_counter() - t0
-    # cold start of a fresh process (weights cache now exists)
-    link = settings.data_dir / "models"
-    if not link.exists():
-        link.symlink_to(cache, target_is_directory=True)
-    cold = cold_start(settings)
-    unshared = cold_start(settings, no_sharing=True)
-
-    service = ChatService(settings, llm=llm)
+    cold = cold_start(settings, llm="transformers")
+    unshared = cold_start(settings, no_sharing=True, llm="transformers")
+    service = ChatService(settings.model_copy(update={"llm": "transformers"}), llm=llm)
     service.warm()
     d_first, d_rate = decode_speed(llm, llm._tokenizer)
-    kefu = {**cold, "model_load_s": load, **time_turns(service, args.turns),
-            "decode_ttft_s": d_first, "decode_tokens_per_s": d_rate}
-    results = {"kefu (transformers fp32)": kefu,
-               "kefu without weight sharing": unshared,
-               "shared/unshared memory": {k: cold[k] / unshared[k] for k in ("rss_mb", "peak_rss_mb")}}
+    fp32 = {**cold, "model_load_s": load, **time_turns(service, turns), "decode_ttft_s": d_first,
+            "decode_tokens_per_s": d_rate}
+    results = {"kefu (KEFU_LLM=transformers, fp32)": fp32,
+               "transformers without weight sharing": unshared,
+               "transformers shared/unshared memory": {k: cold[k] / unshared[k] for k in ("rss_mb", "peak_rss_mb")}}
     if native_bf16():  # the opt-in KEFU_LLM_DTYPE=bfloat16, where the CPU computes it natively
         half = TransformersLLM("bundled", cache_dir=cache, dtype="bfloat16")
         half.warm()
         h_first, h_rate = decode_speed(half, half._tokenizer)
-        service16 = ChatService(settings.model_copy(update={"llm_dtype": "bfloat16"}), llm=half)
+        service16 = ChatService(settings.model_copy(update={"llm": "transformers", "llm_dtype": "bfloat16"}), llm=half)
         service16.warm()
-        results["kefu (KEFU_LLM_DTYPE=bfloat16)"] = {
-            **time_turns(service16, args.turns), "decode_ttft_s": h_first, "decode_tokens_per_s": h_rate}
-        results["bfloat16/float32"] = {
-            k: results["kefu (KEFU_LLM_DTYPE=bfloat16)"][k] / kefu[k]
-            for k in ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")}
-        del half, service16
-    cpp = llama_cpp_backend()
-    if cpp is not None:
-        t0 = time.perf_counter()
-        cpp.warm()
-        cpp_load = time.perf_counter() - t0
-        fast = ChatService(settings, llm=cpp)
-        fast.warm()
-        c_first, c_rate = decode_speed(cpp, llm._tokenizer)
-        results["kefu (KEFU_LLM=llamacpp)"] = {"model_load_s": cpp_load, **time_turns(fast, args.turns),
-                                               "decode_ttft_s": c_first, "decode_tokens_per_s": c_rate}
+        results["kefu (transformers, KEFU_LLM_DTYPE=bfloat16)"] = bf16 = {
+            **time_turns(service16, turns), "decode_ttft_s": h_first, "decode_tokens_per_s": h_rate}
+        results["bfloat16/float32"] = {k: bf16[k] / fp32[k] for k in RATIO_KEYS}
+    return results
+
+
+RATIO_KEYS = ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("latency", __doc__.splitlines()[0])
+    p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
+    p.add_argument("--llamacpp-only", action="store_true", help="skip the transformers columns")
+    args = p.parse_args(argv)
+    quiet_libraries()
+    from benchmarks.llamacpp_threads import thread_rows
+
+    settings = fresh_settings()
+    build_demo_index(settings)
+    link = settings.data_dir / "models"  # the sentiment model's dequantised cache, built once
+    if not link.exists():
+        (REPO / "data" / "models").mkdir(parents=True, exist_ok=True)
+        link.symlink_to(REPO / "data" / "models", target_is_directory=True)
+    default = llamacpp_column(settings, args.turns)
+    results = {"kefu (default: KEFU_LLM=bundled, llama.cpp)": default}
+    if not args.llamacpp_only:
+        hf = transformers_columns(settings, args.turns)
+        results.update(hf)
         results["llamacpp/transformers"] = {
-            k: results["kefu (KEFU_LLM=llamacpp)"][k] / kefu[k]
-            for k in ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")
-        }
+            k: default[k] / hf["kefu (KEFU_LLM=transformers, fp32)"][k] for k in (*RATIO_KEYS, "cold_start_s")}
+    results.update(thread_rows(busy=0))
     emit(results, args.json, "Latency (bundled SmolLM2-135M on this CPU)")
     return 0
 

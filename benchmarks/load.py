@@ -1,6 +1,6 @@
 """Concurrent shoppers against one server over HTTP: errors, cross-talk, latency.
 
-``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|bundled-wait60|both|all]``
+``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|bundled-wait60|threads|both|all]``
 
 For each model, a server (``app.create_app``, the demo store indexed with the bundled
 embedder, the given LLM) is started in a subprocess on 127.0.0.1; then ``--sessions``
@@ -23,7 +23,13 @@ model's generations (requests run in a thread pool; generation is serialised) â€
 the local model was busy for longer than ``KEFU_LLM_QUEUE_WAIT`` (default 10 s). The
 baseline ``bundled-wait60`` is the same server with a 60 s wait (the old behaviour, when the
 queue wait was the stall timeout); ``all`` (the default) runs fake, bundled and that
-baseline and adds their ratio.
+baseline and adds their ratio. ``bundled`` is the default chat backend, the GGUF under
+llama.cpp in the server process.
+
+``threads`` (also in ``all``): the chat model alone while two other processes keep both cores
+busy â€” Kefu's llama.cpp backend against raw xllamacpp on the same GGUF, with 1 and 2 threads
+(:mod:`benchmarks.llamacpp_threads`; the idle figures are in :mod:`benchmarks.latency`). It is
+why ``KEFU_LLM_THREADS=0`` means one llama.cpp thread on small machines.
 """
 
 from __future__ import annotations
@@ -70,7 +76,7 @@ def serve(port: int, model: str, data_dir: Path) -> int:
     queue_wait = 60.0 if model == "bundled-wait60" else 10.0
     sentiment = "bundled"
     try:
-        from bot.sentiment.base import make_sentiment_model
+        from bot.sentiment import make_sentiment_model
 
         make_sentiment_model(sentiment).score("warm up")
     except Exception as exc:  # noqa: BLE001 - sentiment is not what this benchmark measures
@@ -216,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     p = parser("load", "Concurrent chat sessions over HTTP against one server: errors, cross-talk, p50/p95.")
     p.add_argument("--sessions", type=int, default=50, help="concurrent shoppers (default 50)")
     p.add_argument("--turns", type=int, default=2, help="questions per shopper (default 2)")
-    p.add_argument("--model", choices=["fake", "bundled", "bundled-wait60", "both", "all"], default="all",
-                   help="LLM behind the server: both = fake + bundled; all = both + bundled-wait60 (default)")
+    p.add_argument("--model", choices=["fake", "bundled", "bundled-wait60", "threads", "both", "all"], default="all",
+                   help="LLM behind the server: both = fake + bundled; all = both + bundled-wait60 + threads "
+                        "(default); threads = the model alone with the cores busy, 1 vs 2 threads")
     p.add_argument("--serve", type=int, help=argparse_suppress())
     p.add_argument("--data-dir", type=Path, help=argparse_suppress())
     args = p.parse_args(argv)
@@ -228,8 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     import tempfile
 
     results = {}
-    runs = {"both": ["fake", "bundled"], "all": ["fake", "bundled", "bundled-wait60"]}
+    runs = {"both": ["fake", "bundled"], "all": ["fake", "bundled", "bundled-wait60", "threads"]}
     for model in runs.get(args.model, [args.model]):
+        if model == "threads":
+            from benchmarks.llamacpp_threads import thread_rows
+
+            print("the chat model alone, 2 processes keeping the cores busy ...", file=sys.stderr)
+            results.update(thread_rows(busy=2))
+            continue
         data_dir = Path(tempfile.mkdtemp(prefix=f"kefu-load-{model}-"))
         print(f"starting the {model} server ...", file=sys.stderr)
         proc, url = start_server(model, data_dir)

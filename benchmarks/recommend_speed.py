@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(2)
     from recommender.models.base import make_model
-    from tools.recsys.datasets import games6k_split, recsys_file
-    from tools.recsys.evaluation import format_table
+    from tools.recsys.benchmark_sets import games6k_split, recsys_file
+    from tools.recsys.scoring import format_table
 
     results: dict[str, dict[str, float]] = {}
     games = recsys_file("Games-6k.item")

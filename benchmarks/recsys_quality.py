@@ -55,7 +55,8 @@ def implicit_models(split, quick: bool) -> dict[str, dict[str, float]]:
     except ImportError:
         print("implicit is not installed (pip install implicit): skipping the ALS/BPR references")
         return {}
-    from tools.recsys.evaluation import Split, score_model
+    from tools.recsys.scoring import score_model
+    from tools.recsys.splits import Split
 
     out = {}
     ui = split.train.matrix(binary=True).tocsr()
@@ -94,7 +95,7 @@ def text_vectors(titles: dict[str, str]) -> np.ndarray:
 def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
     """Record ``name`` as fitted (its α on validation) and, for a model with the neighbour
     term switched on, the same fit scored with α = 0 as ``name-no-nbr`` (embeddings alone)."""
-    from tools.recsys.evaluation import score_model
+    from tools.recsys.scoring import score_model
 
     r = results[name]
     alpha = getattr(model, "knn_w", None)
@@ -111,7 +112,7 @@ def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
 def tune_itemknn(split, grid) -> dict:
     """Pick item-kNN params by validation NDCG@20 (the test target is never looked at)."""
     from recommender.models.base import make_model
-    from recommender.training import validation_ndcg
+    from recommender.models.torch_loop import validation_ndcg
 
     best, best_p = -1.0, {}
     for p in grid:
@@ -125,8 +126,8 @@ def tune_itemknn(split, grid) -> dict:
 def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None = None,
               epochs: int | None = None) -> dict[str, dict[str, float]]:
     from recommender.models.base import make_model
-    from tools.recsys.datasets import games6k_split
-    from tools.recsys.evaluation import fit_and_score
+    from tools.recsys.benchmark_sets import games6k_split
+    from tools.recsys.scoring import fit_and_score
 
     split, titles, _ = games6k_split(folder)
     vecs = text_vectors(titles)
@@ -158,8 +159,8 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
 
 def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
     from recommender.models.base import make_model
-    from tools.recsys.datasets import games6k_split
-    from tools.recsys.evaluation import score_model
+    from tools.recsys.benchmark_sets import games6k_split
+    from tools.recsys.scoring import score_model
 
     split, titles, cold = games6k_split(folder, cold_share=0.05, seed=0)
     vecs = text_vectors(titles)
@@ -187,8 +188,8 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
 
 
 def run_beauty(path: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
-    from tools.recsys.datasets import beauty_split
-    from tools.recsys.evaluation import fit_and_score
+    from tools.recsys.benchmark_sets import beauty_split
+    from tools.recsys.scoring import fit_and_score
 
     split = beauty_split(path)
     e = 3 if quick else 30
@@ -212,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", help="Games-6k models to train besides the baselines, e.g. hybrid,implicit")
     ap.add_argument("--epochs", type=int, help="epochs for the embedding models (early stopping still applies)")
     args = ap.parse_args(argv)
-    from tools.recsys.datasets import recsys_file
-    from tools.recsys.evaluation import format_table
+    from tools.recsys.benchmark_sets import recsys_file
+    from tools.recsys.scoring import format_table
 
     try:
         import torch

@@ -8,9 +8,9 @@ of ``online_shopping_10_cats`` (Chinese; VADER is English-only, so n/a).
 
 Two Kefu English models are measured: ``kefu`` is the default (``bundled``: SmolLM2-135M-Instruct
 label-word scores + LoRA adapter, :mod:`bot.sentiment.smollm2`, with English questions — ~3% of
-each file by :func:`bot.sentiment.is_question` — going to the MiniLM adapter cross-fitted the
-same way), ``kefu_minilm`` the previous one (spec ``minilm``: MiniLM + LoRA adapter,
-:mod:`tools.sentiment_train`). Which adapter produces which figure (a file's figure never comes
+each file by :func:`bot.sentiment.base.is_question` — going to the MiniLM adapter cross-fitted the
+same way), ``kefu_minilm`` the cheaper one (spec ``minilm``: MiniLM + LoRA adapter,
+:mod:`bot.sentiment.minilm`). Which adapter produces which figure (a file's figure never comes
 from a model trained on it):
 
 - ``sst2`` — adapter trained on amazon + imdb (``bot/sentiment/models/crossfit/…_no-sst2``)
@@ -38,15 +38,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.sentiment.base import (
-    EN_ADAPTER_PATH,
-    EN_LLM_ADAPTER_PATH,
-    BundledSentiment,
-    binary_metrics,
-    binary_predictions,
+from bot.sentiment.base import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH
+from bot.sentiment.bundled import BundledSentiment
+from tools.sentiment.data import (
+    CHINESE_FILE,
+    ENGLISH_FILES,
+    HELD_OUT,
+    crossfit_path,
+    datasets_dir,
+    load_online_shopping,
     read_labelled,
+    split,
 )
-from tools.sentiment_train import ENGLISH_FILES, HELD_OUT, crossfit_path, datasets_dir
+from tools.sentiment.evaluate import binary_metrics, binary_predictions
 
 
 def _vader():
@@ -58,10 +62,8 @@ def _vader():
 
 
 def _chinese_heldout(root: Path) -> tuple[list[str], np.ndarray]:
-    from bot.sentiment import zh
-
-    texts, labels = zh.load_online_shopping(root / "sentiment" / "online_shopping_10_cats.zip")
-    _, test = zh.split(len(texts))
+    texts, labels = load_online_shopping(root / "sentiment" / CHINESE_FILE)
+    _, test = split(len(texts))
     return [texts[i] for i in test], labels[test]
 
 

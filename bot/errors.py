@@ -3,3 +3,7 @@
 
 class BadInput(ValueError):
     """The request cannot be served as given; the message is shown to the client as is."""
+
+
+class TooLong(BadInput):
+    """The message is over KEFU_MAX_MESSAGE_CHARS (HTTP answers 413 rather than 422)."""

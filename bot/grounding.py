@@ -86,7 +86,8 @@ class GroundingChecker:
         self.support_min = support_min
         self.lexical_min = lexical_min
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit vectors of ``texts`` (n, d) from the shared embedder."""
         if hasattr(self.embedder, "encode"):
             return np.asarray(self.embedder.encode(texts), dtype=np.float32)
         return np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
@@ -104,7 +105,7 @@ class GroundingChecker:
                 owner.append(i)
         known = facts(" ".join(sources))
         vocab = content_words(" ".join(sources))
-        vecs = self._encode(sentences + src_sents)
+        vecs = self.encode(sentences + src_sents)
         reply_vecs, src_vecs = vecs[: len(sentences)], vecs[len(sentences) :]
         sims = reply_vecs @ src_vecs.T  # (n_reply, n_source_sentences)
         checked = []
@@ -131,7 +132,7 @@ class GroundingChecker:
         sents = [s for s in split_sentences(source) if len(s) > 3]
         if not sents:
             return []
-        vecs = self._encode([question] + sents)
+        vecs = self.encode([question] + sents)
         sims = vecs[1:] @ vecs[0]
         order = [i for i in np.argsort(-sims)[:n] if sims[i] >= min_sim] or [int(np.argmax(sims))]
         return [sents[i] for i in sorted(order)]

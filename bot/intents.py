@@ -9,7 +9,7 @@ verbatim answers, so the model can reorder but never make Kefu answer what retri
 did not find.
 
 Trained from vectors already stored in Chroma (nothing is re-embedded), in about a
-second, whenever the index's record count changes. Only the store's own documents are
+second, whenever the index changes. Only the store's own documents are
 used — never an evaluation set.
 """
 
@@ -52,39 +52,33 @@ class FaqIntentModel:
     def from_store(cls, store, C: float = 10.0) -> FaqIntentModel:
         """Fit on every FAQ phrasing in ``store`` (label: its entry) and every other record (``__other__``)."""
         vectors, labels = [], []
-        offset, page = 0, 2000
-        while True:
-            got = store.collection.get(include=["embeddings", "metadatas"], limit=page, offset=offset)
-            for vec, meta in zip(got["embeddings"], got["metadatas"]):
-                meta = meta or {}
-                if meta.get("kind") == "faq":
-                    if meta.get("variant") == "question":
-                        vectors.append(vec)
-                        labels.append(str(meta["doc_id"]))
-                else:
-                    vectors.append(vec)
-                    labels.append(OTHER)
-            if len(got["ids"]) < page:
-                break
-            offset += page
+        for rec in store.records(embeddings=True):
+            meta = rec.metadata
+            if meta.get("kind") == "faq":
+                if meta.get("variant") == "question":
+                    vectors.append(rec.embedding)
+                    labels.append(str(meta["doc_id"]))
+            else:
+                vectors.append(rec.embedding)
+                labels.append(OTHER)
         model = cls(C)
         return model.fit(np.asarray(vectors), labels) if vectors else model
 
 
 class IntentModelCache:
-    """Keeps a model fitted to the store's current contents (refitted when its size changes)."""
+    """Keeps a model fitted to the store's current contents (refitted when the index changes)."""
 
     def __init__(self, store):
         self.store = store
         self._model: FaqIntentModel | None = None
-        self._count = -1
+        self._revision: tuple | None = None
         self._lock = threading.Lock()
 
     def get(self) -> FaqIntentModel:
-        count = self.store.count()
-        if self._model is None or count != self._count:
+        revision = self.store.revision()
+        if self._model is None or revision != self._revision:
             with self._lock:
-                if self._model is None or count != self._count:
+                if self._model is None or revision != self._revision:
                     self._model = FaqIntentModel.from_store(self.store)
-                    self._count = count
+                    self._revision = revision
         return self._model

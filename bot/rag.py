@@ -7,11 +7,13 @@ through any of its phrasings, a product, a document section.
 :class:`Answerer` turns sources into a reply, in this order of preference:
 
 1. nothing relevant (best score < ``abstain_below``) → abstain and offer a human;
-2. a strong FAQ match (≥ ``faq_direct_above``) → the curated answer, verbatim;
-3. otherwise the LLM writes from the numbered sources; its output is checked sentence by
-   sentence as it streams (:mod:`bot.grounding`) and only supported sentences are shown;
-4. if no sentence survives (or the model is down) → the closest sentences of the best
-   source (extractive, grounded by construction), since retrieval already passed step 1.
+2. the unit(s) of the best source that answer the question (:mod:`bot.answers.passages`: a
+   sentence, a list item or a table row, the best first) — quoted, grounded by construction —
+   when they cover the question well or the source is a curated FAQ answer;
+3. otherwise, where the model can add something (``KEFU_ANSWER_STYLE``, and its sentences have
+   been surviving the checks), the LLM writes from the numbered sources; its output is checked
+   sentence by sentence as it streams (:mod:`bot.grounding`) and only supported sentences are shown;
+4. if no sentence survives (or the model is down) → the best source's units, quoted.
 
 Events yielded while answering: ``("delta", text)`` pieces, then ``("final", Answer)``.
 """
@@ -58,7 +60,7 @@ class LexicalIndex:
     same vector (配送需要多长时间 vs 怎样申请退款: cosine 0.98), so Chinese questions are
     matched on characters instead. Scores are mapped linearly so that the same settings
     apply: lexical ``ZH_ABSTAIN`` ↦ ``abstain_below`` and ``ZH_DIRECT`` ↦ ``faq_direct_above``.
-    Refitted whenever the store's record count changes.
+    Refitted whenever the index changes (its ``revision``).
     """
 
     ZH_ABSTAIN, ZH_DIRECT = 0.40, 0.60
@@ -67,26 +69,25 @@ class LexicalIndex:
     def __init__(self, store, lang: str = "zh"):
         self.store = store
         self.lang = lang
-        self._fitted: tuple | None = None  # (count, vectorizer, matrix, docs)
+        self._fitted: tuple | None = None  # (revision, vectorizer, matrix, docs)
 
     def _fit(self):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        count = self.store.count()
-        if self._fitted and self._fitted[0] == count:
+        revision = self.store.revision()
+        if self._fitted and self._fitted[0] == revision:
             return self._fitted
-        got = self.store.collection.get(where={"lang": self.lang}, include=["documents", "metadatas"])
         docs = [
-            Document(page_content=t or "", metadata=dict(m or {}))
-            for t, m in zip(got["documents"], got["metadatas"])
-            if (m or {}).get("variant") != "entry"
+            Document(page_content=rec.text, metadata=rec.metadata)
+            for rec in self.store.records(where={"lang": self.lang})
+            if rec.metadata.get("variant") != "entry"
         ]
         if not docs:
-            self._fitted = (count, None, None, [])
+            self._fitted = (revision, None, None, [])
             return self._fitted
         vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
         matrix = vec.fit_transform([self._PUNCT.sub("", d.page_content) for d in docs])
-        self._fitted = (count, vec, matrix, docs)
+        self._fitted = (revision, vec, matrix, docs)
         return self._fitted
 
     def search(self, query: str, k: int, abstain_below: float, direct_above: float) -> list[Hit]:
@@ -197,6 +198,7 @@ class Answerer:
         self.llm = llm
         self.checker = GroundingChecker(embedder, support_min=settings.support_min)
         self.system_prompt = settings.system_prompt_text()
+        self.meter = SurvivalMeter()
 
     def should_abstain(self, question: str, sources: list[Source]) -> bool:
         """True when the knowledge cannot answer: nothing close enough, or the question names
@@ -216,91 +218,143 @@ class Answerer:
         return Answer(ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"]), True, [], "abstain", retrieved)
 
     def extractive(self, question: str, source: Source) -> str:
-        if source.kind == "faq":
-            return source.text
-        body = source.text.split("\n", 1)[1] if " > " in source.text.split("\n", 1)[0] else source.text
-        if source.kind == "product":
-            lines = source.text.splitlines()
-            facts = [ln for ln in lines[1:] if ln.startswith(("Price:", "In stock:", "Out of stock"))]
-            best = self.checker.best_sentences(question, " ".join(lines[1:]), n=1)
-            return " ".join([f"{lines[0]}."] + facts + [b for b in best if b not in facts])
-        return " ".join(self.checker.best_sentences(question, body, n=2))
+        """The unit(s) of ``source`` that answer ``question`` (see :mod:`bot.answers.passages`)."""
+        return " ".join(self.pick(question, source)[0])
+
+    def pick(self, question: str, source: Source) -> tuple[list[str], float]:
+        """The answering units of ``source`` and how well the best one covers the question."""
+        from bot.answers.passages import scored
+
+        body = source.text
+        first, _, rest = body.partition("\n")
+        if " > " in first and rest:  # a section's heading path is for retrieval, not for the shopper
+            body = rest
+        return scored(question, body, n=2, embed=self.checker.encode)
 
     def answer(
         self, question: str, sources: list[Source], history: list[tuple[str, str]], lang: str = "en"
     ) -> Iterator[tuple[str, object]]:
-        s = self.settings
+        """Abstain, quote the unit(s) that answer, or — where generation can add something — ask the model."""
         if self.should_abstain(question, sources):
             yield "final", self.abstain(lang, sources)
             return
         top = sources[0]
-        if lang == "zh" and top.kind == "faq":
-            # The bundled checker cannot judge Chinese sentences: answer with curated text only.
-            text = f"{top.text} [1]"
+        picked, coverage = self.pick(question, top)
+        if picked and not self.wants_model(top, coverage, lang):
+            text = " ".join(picked) + " [1]"
             yield "delta", text
-            yield "final", Answer(text, False, [top], "faq", sources)
+            yield "final", Answer(text, False, [top], "faq" if top.kind == "faq" else "extractive", sources)
             return
-        if top.kind == "faq" and top.score >= s.faq_direct_above:
-            text = f"{top.text} [1]"
-            yield "delta", text
-            yield "final", Answer(text, False, [top], "faq", sources)
-            return
+        yield from self.generate(question, sources, history, lang)
+
+    def wants_model(self, top: Source, coverage: float, lang: str) -> bool:
+        """Whether generation can add to quoting ``top``: the style allows it, the quoted units cover
+        the question poorly, the checker can judge the language, and the model's sentences have been
+        surviving the checks (a model whose sentences keep failing them is not waited for)."""
+        style = getattr(self.settings, "answer_style", "auto")
+        if style == "extractive" or lang == "zh" or not self.meter.worth_asking():
+            return False
+        if style == "generate":
+            return not (top.kind == "faq" and top.score >= self.settings.faq_direct_above)
+        curated = top.kind == "faq" and top.score >= (self.settings.abstain_below + self.settings.faq_direct_above) / 2
+        return not curated and coverage < PASSAGE_COVERAGE
+
+    def generate(self, question: str, sources: list[Source], history, lang: str) -> Iterator[tuple[str, object]]:
+        """The model writes from the numbered sources; every sentence is checked as it streams and only
+        supported ones are shown; nothing kept (or the model down) → the best source's units, quoted."""
         used = sources[: min(3, len(sources))]
         texts = [src.text for src in used]
         messages = build_messages(self.system_prompt, [(u.title, u.text) for u in used], question, history)
-        ctx = self.checker
-        kept: list[tuple[str, int]] = []
-        checks: list[dict] = []
+        run = _Generation(self.checker, texts)
         started = time.perf_counter()
-        first_token = None
-        degraded = False
-
-        def judge(sentence: str) -> str | None:
-            results = ctx.check(sentence, texts)
-            out = None
-            for r in results:
-                checks.append({"sentence": r.text, "kept": r.supported, "similarity": round(r.similarity, 3), "why": r.reason})
-                if r.supported:
-                    kept.append((r.text, r.source))
-                    out = (out or "") + f"{r.text} [{r.source + 1}] "
-            return out
-
-        buffer = ""
         try:
-            for piece in self.llm.stream(messages, max_new_tokens=s.llm_max_new_tokens):
-                if first_token is None:
-                    first_token = time.perf_counter() - started
-                buffer += piece
-                # Judge every sentence that is finished (a terminator followed by space).
-                cut = max((m.end() for m in _BOUNDARY.finditer(buffer)), default=0)
-                if cut:
-                    for sentence in split_sentences(buffer[:cut]):
-                        shown = judge(sentence)
-                        if shown:
-                            yield "delta", shown
-                    buffer = buffer[cut:]
-            if buffer.strip():
-                shown = judge(buffer)
-                if shown:
-                    yield "delta", shown
+            for piece in self.llm.stream(messages, max_new_tokens=self.settings.llm_max_new_tokens):
+                run.first_token = run.first_token or time.perf_counter() - started
+                yield from run.feed(piece)
+            yield from run.flush()
         except Exception as exc:  # noqa: BLE001 - any backend failure (LLMError, a streamer timeout) degrades
             if not isinstance(exc, LLMError):
                 log.warning("LLM failed: %s: %s", type(exc).__name__, exc)
-            degraded = True
-        timings = {"generate": time.perf_counter() - started, "first_token": first_token}
-        if kept and not degraded:
-            order: list[int] = []
-            for _, idx in kept:
-                if idx not in order:
-                    order.append(idx)
+            run.degraded = True
+        self.meter.record(run.generated, len(run.kept))
+        timings = {"generate": time.perf_counter() - started, "first_token": run.first_token}
+        if run.kept and not run.degraded:
+            order = list(dict.fromkeys(idx for _, idx in run.kept))
             renumber = {old: new for new, old in enumerate(order, start=1)}
-            text = " ".join(f"{strip_citations(t)} [{renumber[i]}]" for t, i in kept)
-            yield "final", Answer(text, False, [used[i] for i in order], "llm", sources, checks, timings)
+            text = " ".join(f"{strip_citations(t)} [{renumber[i]}]" for t, i in run.kept)
+            yield "final", Answer(text, False, [used[i] for i in order], "llm", sources, run.checks, timings)
             return
-        # Retrieval was good enough but no generated sentence survived (or the model is
-        # down): quote the closest sentences of the best source instead.
+        top = sources[0]
         text = self.extractive(question, top) + " [1]"
-        if degraded:
+        if run.degraded:
             text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
         yield "delta", text
-        yield "final", Answer(text, False, [top], "degraded" if degraded else "extractive", sources, checks, timings)
+        mode = "degraded" if run.degraded else "extractive"
+        yield "final", Answer(text, False, [top], mode, sources, run.checks, timings)
+
+
+PASSAGE_COVERAGE = 0.45  # a quoted unit carrying less of the question than this may be improved on by the model
+
+
+class _Generation:
+    """One streamed generation being checked sentence by sentence."""
+
+    def __init__(self, checker: GroundingChecker, texts: list[str]):
+        self.checker, self.texts = checker, texts
+        self.kept: list[tuple[str, int]] = []  # (sentence, 0-based source index)
+        self.checks: list[dict] = []
+        self.generated = 0
+        self.buffer = ""
+        self.first_token: float | None = None
+        self.degraded = False
+
+    def judge(self, sentence: str) -> str | None:
+        out = None
+        for r in self.checker.check(sentence, self.texts):
+            self.generated += 1
+            self.checks.append({"sentence": r.text, "kept": r.supported, "similarity": round(r.similarity, 3),
+                                "why": r.reason})
+            if r.supported:
+                self.kept.append((r.text, r.source))
+                out = (out or "") + f"{r.text} [{r.source + 1}] "
+        return out
+
+    def feed(self, piece: str) -> Iterator[tuple[str, object]]:
+        """Judge every sentence ``piece`` finishes (a terminator followed by space)."""
+        self.buffer += piece
+        cut = max((m.end() for m in _BOUNDARY.finditer(self.buffer)), default=0)
+        if cut:
+            for sentence in split_sentences(self.buffer[:cut]):
+                shown = self.judge(sentence)
+                if shown:
+                    yield "delta", shown
+            self.buffer = self.buffer[cut:]
+
+    def flush(self) -> Iterator[tuple[str, object]]:
+        if self.buffer.strip():
+            shown = self.judge(self.buffer)
+            if shown:
+                yield "delta", shown
+
+
+class SurvivalMeter:
+    """How many generated sentences survive the checks, per process (``survival``, 0..1).
+
+    After ``min_sentences`` the model is asked only while at least ``floor`` of its sentences have
+    survived: a model whose sentences keep failing the checks only makes the shopper wait.
+    """
+
+    def __init__(self, floor: float = 0.25, min_sentences: int = 8):
+        self.floor, self.min_sentences = floor, min_sentences
+        self.generated = self.kept = 0
+
+    def record(self, generated: int, kept: int) -> None:
+        self.generated += generated
+        self.kept += kept
+
+    @property
+    def survival(self) -> float | None:
+        return self.kept / self.generated if self.generated else None
+
+    def worth_asking(self) -> bool:
+        return self.generated < self.min_sentences or (self.survival or 0.0) >= self.floor

@@ -6,9 +6,8 @@ matched case-insensitively, whitespace-normalised), or ``expect_abstain`` for qu
 Kefu must decline. Staff save them from any turn in the console (typically after a 👎);
 they live in the ``regression_cases`` table.
 
-The **built-in set** is derived from the index itself, so it fits any store: for every FAQ
-entry, one of its alternative phrasings (not the heading, which would match itself) must be
-answered citing that entry. Two out-of-scope questions must be declined.
+The **built-in set** (:mod:`bot.regression_set`) is derived from the index itself: one
+alternative phrasing per FAQ entry must cite it, and out-of-scope questions must be declined.
 
 Each run goes through a private :class:`bot.service.ChatService` that shares the live
 models and index but writes to an in-memory session store, so evaluation never shows up
@@ -29,58 +28,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
-from desk.sessions import Base, create_tables, utcnow
-
-OUT_OF_SCOPE = [
-    "Who won the football world cup in 1998?",
-    "What is the boiling point of mercury in kelvin?",
-]
-
-
-class RegressionCase(Base):
-    __tablename__ = "regression_cases"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    question: Mapped[str] = mapped_column(Text)
-    user_id: Mapped[str | None] = mapped_column(String(128))
-    expected_source: Mapped[str] = mapped_column(String(512), default="")
-    key_facts: Mapped[list] = mapped_column(JSON, default=list)
-    expect_abstain: Mapped[bool] = mapped_column(Boolean, default=False)
-    note: Mapped[str] = mapped_column(Text, default="")
-    session_id: Mapped[str | None] = mapped_column(String(64))
-    turn_id: Mapped[int | None] = mapped_column(Integer)
-    created_by: Mapped[str] = mapped_column(String(64), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class EvaluationRun(Base):
-    __tablename__ = "evaluation_runs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    passed: Mapped[int] = mapped_column(Integer, default=0)
-    failed: Mapped[int] = mapped_column(Integer, default=0)
-    results: Mapped[list] = mapped_column(JSON, default=list)
-
-
-@dataclass
-class Expectation:
-    """One question and what its answer must show."""
-
-    key: str  # stable across runs: "case:12" or "builtin:<source id>"
-    question: str
-    expected_source: str = ""
-    key_facts: list[str] = field(default_factory=list)
-    expect_abstain: bool = False
-    user_id: str | None = None
+from desk.schema import upgrade as create_tables
+from desk.tables import EvaluationRun, RegressionCase
+from bot.regression_set import OUT_OF_SCOPE, Expectation, builtin_expectations, check  # noqa: F401 - public here too
 
 
 @dataclass
@@ -185,60 +142,6 @@ def saved_expectations(store) -> list[Expectation]:
         )
         for c in list_cases(store)
     ]
-
-
-def builtin_expectations(knowledge, limit: int | None = None) -> list[Expectation]:
-    """One alternative phrasing per FAQ entry in the index (must cite it) + out-of-scope questions."""
-    got = knowledge.collection.get(
-        where={"$and": [{"kind": "faq"}, {"variant": "question"}]}, include=["documents", "metadatas"]
-    )
-    phrasings: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
-    for text, meta in zip(got["documents"], got["metadatas"]):
-        doc_id = str((meta or {}).get("doc_id") or "")
-        if doc_id and text:
-            phrasings.setdefault(doc_id, []).append(text)
-            titles[doc_id] = str(meta.get("title") or "")
-    out = []
-    for doc_id in sorted(phrasings):
-        options = sorted(p for p in phrasings[doc_id] if p.strip().lower() != titles[doc_id].strip().lower())
-        question = options[0] if options else titles[doc_id]
-        out.append(Expectation(key=f"builtin:{doc_id}", question=question, expected_source=doc_id))
-    if limit is not None:
-        out = out[:limit]
-    if out:  # out-of-scope checks only make sense for a store with knowledge
-        out += [Expectation(key=f"builtin:out-of-scope-{n}", question=q, expect_abstain=True) for n, q in enumerate(OUT_OF_SCOPE, 1)]
-    return out
-
-
-# -- checking ---------------------------------------------------------------------------------
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def check(exp: Expectation, reply: dict) -> tuple[bool, list[str]]:
-    """Does ``reply`` (``Reply.to_api()``) meet ``exp``? Returns (passed, reasons it failed).
-
-    >>> check(Expectation("k", "q", key_facts=["30 days"]), {"reply": "Within 30  days.", "abstained": False, "sources": []})
-    (True, [])
-    >>> check(Expectation("k", "q", expected_source="a"), {"reply": "x", "abstained": True, "sources": []})
-    (False, ['abstained', 'did not cite a'])
-    """
-    reasons = []
-    if exp.expect_abstain:
-        if not reply["abstained"]:
-            reasons.append("answered instead of declining")
-        return not reasons, reasons
-    if reply["abstained"]:
-        reasons.append("abstained")
-    cited = [s["id"] for s in reply.get("sources", [])]
-    if exp.expected_source and exp.expected_source not in cited:
-        reasons.append(f"did not cite {exp.expected_source}")
-    text = _norm(reply.get("reply", ""))
-    for fact in exp.key_facts:
-        if _norm(fact) not in text:
-            reasons.append(f"missing fact {fact!r}")
-    return not reasons, reasons
 
 
 def isolated_service(service):

@@ -5,9 +5,8 @@ clicks) from the database, and :func:`compute` turns them into pandas frames in 
 ("tidy") form ``gr.LinePlot`` / ``gr.BarPlot`` take (one row per period × series). The
 pure half is tested on hand-made rows.
 
-Also here: the ``recommendation_clicks`` table (declared on the sessions ``Base`` and
-created on first use) and :func:`record_click`, which ``POST /api/recommendations/click``
-and the widget's cards call. "Shown" counts come from the recommendations stored with
+Also here: :func:`record_click` (into ``recommendation_clicks``, declared in
+:mod:`desk.tables`), which ``POST /api/recommendations/click`` and the widget's cards call. "Shown" counts come from the recommendations stored with
 each assistant turn, so no extra write happens per reply.
 
 Periods are hours when the data spans under two days, else days (UTC).
@@ -23,32 +22,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, Integer, String, select, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select, true
 
-from desk.sessions import Base, ChatSession, Turn, create_tables, utcnow
+from desk.tables import ChatSession, HandoffCase, RecommendationClick, Turn, utcnow
 
-
-class RecommendationClick(Base):
-    __tablename__ = "recommendation_clicks"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    item_id: Mapped[str] = mapped_column(String(128))
-    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    user_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+if TYPE_CHECKING:  # only for the annotations: the caller hands in a store it already built
+    from desk.sessions import ConversationStore
 
 
-def ensure_tables(store) -> None:
-    """Create this module's table (and the handoff table it reads) if missing."""
-    import desk.handoff  # noqa: F401 - registers the handoffs table on Base
-
-    create_tables(store.engine)
-
-
-def record_click(store, item_id: str, session_id: str | None = None, user_id: str | None = None) -> int:
+def record_click(store: ConversationStore, item_id: str, session_id: str | None = None, user_id: str | None = None) -> int:
     """Store one click on a recommendation card; returns its id."""
-    ensure_tables(store)
 
     def op(db) -> int:
         click = RecommendationClick(item_id=item_id, session_id=session_id, user_id=user_id)
@@ -76,11 +61,8 @@ class Rows:
     clicks: list[datetime] = field(default_factory=list)  # recommendation clicks
 
 
-def load(store, days: int = 30, exclude_prefix: str | None = None) -> Rows:
+def load(store: ConversationStore, days: int = 30, exclude_prefix: str | None = None) -> Rows:
     """The rows of the last ``days`` days; sessions whose id starts with ``exclude_prefix`` are left out."""
-    from desk.handoff import HandoffCase
-
-    ensure_tables(store)
     since = utcnow() - timedelta(days=days)
 
     def keep(column):
@@ -127,14 +109,38 @@ def compute(rows: Rows) -> dict:
 
     users = [r for r in rows.turns if r.role == "user"]
     answers = [r for r in rows.turns if r.role == "assistant"]
+    # Smalltalk replies are not answers: they never count towards the abstention rate.
+    answered = pd.DataFrame(
+        [{"period": period(r.at), "abstained": bool(r.data.get("abstained"))} for r in answers if r.data.get("mode") != "smalltalk"],
+        columns=["period", "abstained"],
+    )
+    sentiment, timeline = _sentiment(users, period)
+    shown, recs = _recommendations(answers, rows.clicks, period)
+    return {
+        "intents": _intents(users, period),
+        "sentiment": sentiment,
+        "sentiment_timeline": timeline,
+        "rates": _rates(answered, rows, period),
+        "recommendations": recs,
+        "summary": _summary(rows, freq, len(users), answered, shown),
+    }
+
+
+def _intents(users: list[Row], period):
+    import pandas as pd
 
     intents = pd.DataFrame(
         [{"period": period(r.at), "intent": str(r.data.get("intent") or "unknown")} for r in users],
         columns=["period", "intent"],
     )
-    intents = intents.groupby(["period", "intent"]).size().reset_index(name="questions") if len(intents) else (
-        pd.DataFrame(columns=["period", "intent", "questions"])
-    )
+    if not len(intents):
+        return pd.DataFrame(columns=["period", "intent", "questions"])
+    return intents.groupby(["period", "intent"]).size().reset_index(name="questions")
+
+
+def _sentiment(users: list[Row], period):
+    """(turns per label, mean polarity per period) over the user turns that were scored."""
+    import pandas as pd
 
     moods = pd.DataFrame(
         [
@@ -148,19 +154,18 @@ def compute(rows: Rows) -> dict:
         ],
         columns=["period", "label", "polarity"],
     )
-    if len(moods):
-        sentiment = moods.groupby("label").size().reset_index(name="turns")
-        timeline = moods.groupby("period").agg(polarity=("polarity", "mean"), turns=("polarity", "size")).reset_index()
-        timeline["polarity"] = timeline["polarity"].round(3)
-    else:
-        sentiment = pd.DataFrame(columns=["label", "turns"])
-        timeline = pd.DataFrame(columns=["period", "polarity", "turns"])
+    if not len(moods):
+        return pd.DataFrame(columns=["label", "turns"]), pd.DataFrame(columns=["period", "polarity", "turns"])
+    sentiment = moods.groupby("label").size().reset_index(name="turns")
+    timeline = moods.groupby("period").agg(polarity=("polarity", "mean"), turns=("polarity", "size")).reset_index()
+    timeline["polarity"] = timeline["polarity"].round(3)
+    return sentiment, timeline
+
+
+def _rates(answered, rows: Rows, period):
+    import pandas as pd
 
     rate_rows = []
-    answered = pd.DataFrame(
-        [{"period": period(r.at), "abstained": bool(r.data.get("abstained"))} for r in answers if r.data.get("mode") != "smalltalk"],
-        columns=["period", "abstained"],
-    )
     if len(answered):
         for p, grp in answered.groupby("period"):
             rate_rows.append({"period": p, "metric": "abstention", "rate": round(float(grp["abstained"].mean()), 3)})
@@ -168,10 +173,15 @@ def compute(rows: Rows) -> dict:
     opened = pd.Series([period(t) for t in rows.handoffs], dtype="datetime64[ns]").value_counts()
     for p, n in started.sort_index().items():
         rate_rows.append({"period": p, "metric": "handoff", "rate": round(float(opened.get(p, 0)) / float(n), 3)})
-    rates = pd.DataFrame(rate_rows, columns=["period", "metric", "rate"]).sort_values(["metric", "period"]).reset_index(drop=True)
+    return pd.DataFrame(rate_rows, columns=["period", "metric", "rate"]).sort_values(["metric", "period"]).reset_index(drop=True)
+
+
+def _recommendations(answers: list[Row], clicks: list[datetime], period):
+    """(how many were shown in all, shown/clicked counts per period)."""
+    import pandas as pd
 
     shown_rows = [{"period": period(r.at), "kind": "shown", "n": len(r.data.get("recommendations") or [])} for r in answers]
-    click_rows = [{"period": period(t), "kind": "clicked", "n": 1} for t in rows.clicks]
+    click_rows = [{"period": period(t), "kind": "clicked", "n": 1} for t in clicks]
     recs = pd.DataFrame(shown_rows + click_rows, columns=["period", "kind", "n"])
     recs = recs[recs["n"] > 0]
     recs = (
@@ -179,24 +189,17 @@ def compute(rows: Rows) -> dict:
         if len(recs)
         else pd.DataFrame(columns=["period", "kind", "count"])
     )
+    return int(sum(r["n"] for r in shown_rows)), recs
 
-    n_answers = len(answered)
-    shown = int(sum(r["n"] for r in shown_rows))
-    summary = {
+
+def _summary(rows: Rows, freq: str, questions: int, answered, shown: int) -> dict:
+    return {
         "bucket": "hour" if freq == "h" else "day",
-        "questions": len(users),
+        "questions": questions,
         "conversations": len(rows.sessions),
-        "abstention_rate": round(float(answered["abstained"].mean()), 3) if n_answers else 0.0,
+        "abstention_rate": round(float(answered["abstained"].mean()), 3) if len(answered) else 0.0,
         "handoff_rate": round(len(rows.handoffs) / len(rows.sessions), 3) if rows.sessions else 0.0,
         "recommendations_shown": shown,
         "recommendations_clicked": len(rows.clicks),
         "click_through_rate": round(len(rows.clicks) / shown, 3) if shown else 0.0,
-    }
-    return {
-        "intents": intents,
-        "sentiment": sentiment,
-        "sentiment_timeline": timeline,
-        "rates": rates,
-        "recommendations": recs,
-        "summary": summary,
     }

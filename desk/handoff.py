@@ -18,12 +18,12 @@ transaction, so the state survives a restart; an invalid transition raises
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from desk.sessions import Base, ChatSession, SessionStore, Turn, create_tables, utcnow
+from desk.sessions import ConversationStore
+from desk.tables import ChatSession, HandoffCase, Turn, utcnow
 
 STATES = ("bot", "waiting_for_human", "human", "resolved")
 TRANSITIONS = {
@@ -38,20 +38,6 @@ TRANSITIONS = {
 
 class InvalidTransition(ValueError):
     """The requested action is not allowed in the case's current state."""
-
-
-class HandoffCase(Base):
-    __tablename__ = "handoffs"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
-    state: Mapped[str] = mapped_column(String(32), default="waiting_for_human", index=True)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    urgency: Mapped[str] = mapped_column(String(16), default="normal")
-    packet: Mapped[dict] = mapped_column(JSON, default=dict)
-    staff: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 @dataclass
@@ -87,9 +73,9 @@ def _view(case: HandoffCase, position: int | None) -> CaseView:
 class HandoffDesk:
     """Opens, takes, answers and resolves handoff cases; the staff queue."""
 
-    def __init__(self, sessions: SessionStore):
+    def __init__(self, sessions: ConversationStore):
+        # The store brought the schema, the handoffs table included, to head when it was built.
         self.sessions = sessions
-        create_tables(sessions.engine)
 
     # -- helpers -----------------------------------------------------------------------------
     @staticmethod

@@ -2,8 +2,13 @@
 
 SQLite file in KEFU_DATA_DIR by default (WAL mode, busy timeout, retried on "database
 is locked"); any SQLAlchemy URL via KEFU_DB_URL (PostgreSQL for several replicas).
-Tables are created on first use. Every write is one transaction: a failed request
-leaves nothing half-stored.
+The schema is brought to the newest migration on first use (:mod:`desk.schema`); the
+tables are declared in :mod:`desk.tables`. Every write is one transaction: a failed
+request leaves nothing half-stored.
+
+:class:`ConversationStore` is what the chat service, the web routes and the other desk
+modules rely on; :class:`SessionStore` is the one implementation, on any engine
+(``tests/test_sessions.py`` runs the same contract on SQLite and PostgreSQL).
 
 Example::
 
@@ -20,62 +25,41 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+
+from desk import schema
+from desk.tables import ChatSession, Feedback, ShopperEvent, Turn, utcnow
 
 T = TypeVar("T")
 EVENT_TYPES = ("view", "cart", "purchase")
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+@runtime_checkable
+class ConversationStore(Protocol):
+    """The session store as its users see it (bot.service, web/, desk.handoff, desk.analytics).
 
+    ``run`` is there because the handoff desk, analytics and regression checks keep their
+    own tables in the same database and need their reads and writes in its transactions.
+    """
 
-class Base(DeclarativeBase):
-    pass
-
-
-class ChatSession(Base):
-    __tablename__ = "sessions"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    handoff_state: Mapped[str] = mapped_column(String(32), default="bot")
-
-
-class Turn(Base):
-    __tablename__ = "turns"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
-    role: Mapped[str] = mapped_column(String(16))  # user | assistant | staff | system
-    text: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict] = mapped_column(JSON, default=dict)  # intent, sources, sentiment, ...
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-
-
-class Feedback(Base):
-    __tablename__ = "feedback"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id"), index=True)
-    turn_id: Mapped[int | None] = mapped_column(ForeignKey("turns.id"))
-    rating: Mapped[int] = mapped_column(Integer)  # +1 / -1
-    comment: Mapped[str] = mapped_column(Text, default="")
-    by: Mapped[str] = mapped_column(String(64), default="shopper")
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class ShopperEvent(Base):
-    __tablename__ = "events"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(String(128), index=True)
-    item_id: Mapped[str] = mapped_column(String(128))
-    type: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    def run(self, fn: Callable[[Session], T]) -> T: ...
+    def healthy(self) -> bool: ...
+    def ensure_session(self, session_id: str | None, user_id: str | None = None) -> str: ...
+    def get_session(self, session_id: str) -> ChatSession | None: ...
+    def set_state(self, session_id: str, state: str) -> None: ...
+    def add_turn(self, session_id: str, role: str, text: str, data: dict | None = None) -> int: ...
+    def add_exchange(self, session_id: str, user_text: str, user_data: dict, reply: str, reply_data: dict) -> int: ...
+    def turns(self, session_id: str, limit: int | None = None) -> list[Turn]: ...
+    def list_sessions(self, limit: int = 50, search: str = "") -> list[dict]: ...
+    def add_feedback(self, session_id: str, turn_id: int | None, rating: int, comment: str = "",
+                     by: str = "shopper") -> int: ...
+    def feedback(self, session_id: str | None = None) -> list[Feedback]: ...
+    def add_event(self, user_id: str, item_id: str, type_: str) -> None: ...
+    def events(self, user_id: str, limit: int = 200) -> list[tuple[str, str]]: ...
 
 
 class SessionStore:
@@ -86,17 +70,20 @@ class SessionStore:
         self.retries = retries
         kwargs: dict[str, Any] = {"future": True}
         if url.startswith("sqlite"):
+            # The web server calls from many threads; waits up to 15 s on a writer's lock.
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
             if url in ("sqlite://", "sqlite:///:memory:"):
+                # An in-memory database lives in one connection: every thread must get that one.
                 from sqlalchemy.pool import StaticPool
 
                 kwargs["poolclass"] = StaticPool
         else:
+            # A server restart or idle timeout kills pooled connections: test each before use.
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        create_tables(self.engine)
+        schema.upgrade(self.engine)  # creates the schema on an empty database, migrates an old one
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # -- plumbing ---------------------------------------------------------------------
@@ -258,22 +245,8 @@ class SessionStore:
         return self.run(op)
 
 
-def create_tables(engine, attempts: int = 5) -> None:
-    """Create missing tables; safe when several replicas start at once against one database
-    (a concurrent CREATE TABLE loses the race with a duplicate error: look again and go on)."""
-    from sqlalchemy.exc import IntegrityError, ProgrammingError
-
-    for attempt in range(attempts):
-        try:
-            Base.metadata.create_all(engine)
-            return
-        except (IntegrityError, ProgrammingError, OperationalError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-
-
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    """WAL lets readers go on while one replica writes; SQLite enforces foreign keys only when asked."""
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=15000")

@@ -105,12 +105,17 @@ def _record_id(path: str, doc) -> str:
     return h.hexdigest()[:32]
 
 
-def index_file(store, path: Path, source: str, file_hash: str, existing: dict[str, dict]) -> tuple[int, int]:
-    """(Re)index one file; returns (records written, records deleted). Raises LoadError."""
+def index_file(
+    store, path: Path, source: str, file_hash: str, existing: dict[str, dict], catalogue=None
+) -> tuple[int, int]:
+    """(Re)index one file; returns (records written, records deleted). Raises LoadError.
+
+    ``catalogue`` (:class:`knowledge.catalogue.CatalogueOptions`) says how catalogue columns map.
+    """
     from knowledge.loaders import load_file
 
     updated_at = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).isoformat(timespec="seconds")
-    docs = load_file(path, source=source, updated_at=updated_at)
+    docs = load_file(path, source=source, updated_at=updated_at, catalogue=catalogue)
     ids: list[str] = []
     seen: set[str] = set()
     for doc in docs:
@@ -147,11 +152,19 @@ def _is_current(existing: dict[str, dict], file_hash: str) -> bool:
     return all(m.get("file_hash") == file_hash for m in metas) and metas[0].get("n_records") == len(metas)
 
 
-def ingest(store, paths: list[Path], progress: bool = True) -> IngestReport:
-    """Bring the store in line with the files under ``paths``; see the module docstring."""
+def ingest(store, paths: list[Path], progress: bool = True, columns=None) -> IngestReport:
+    """Bring the store in line with the files under ``paths``; see the module docstring.
+
+    ``columns`` (:class:`knowledge.columns.ColumnMap`, from ``--columns``) maps catalogue
+    columns; bare catalogue prices are in the store's ``KEFU_CURRENCY``.
+    """
     from tqdm import tqdm
 
+    from knowledge.catalogue import CatalogueOptions
+    from knowledge.columns import ColumnMap
     from knowledge.loaders import LoadError
+
+    catalogue = CatalogueOptions(columns or ColumnMap(), getattr(getattr(store, "settings", None), "currency", "USD"))
 
     report = IngestReport()
     files, roots = discover(paths)
@@ -163,13 +176,16 @@ def ingest(store, paths: list[Path], progress: bool = True) -> IngestReport:
             report.failed.append((str(path), exc.strerror or str(exc)))
             continue
         # The hash covers what determines the records: the bytes, the derivation, the embedder.
-        file_hash = hashlib.sha256(data + f"\0{INDEX_FORMAT}\0{embedder_name(store)}".encode()).hexdigest()
+        # (and for a catalogue, its column mapping and the store's currency).
+        file_hash = hashlib.sha256(
+            data + f"\0{INDEX_FORMAT}\0{embedder_name(store)}".encode() + catalogue.key(path)
+        ).hexdigest()
         existing = store.records_for(str(path))
         if _is_current(existing, file_hash):
             report.unchanged.append(source)
             continue
         try:
-            written, deleted = index_file(store, path, source, file_hash, existing)
+            written, deleted = index_file(store, path, source, file_hash, existing, catalogue)
         except LoadError as exc:
             report.failed.append((str(path), str(exc)))
             continue
@@ -188,19 +204,17 @@ def ingest(store, paths: list[Path], progress: bool = True) -> IngestReport:
     return report
 
 
-def rebuild(settings, embedder, paths: list[Path], progress: bool = True) -> IngestReport:
+def rebuild(settings, embedder, paths: list[Path], progress: bool = True, columns=None) -> IngestReport:
     """Index everything into a fresh collection, then swap it in for the live one."""
-    from knowledge.store import KnowledgeStore
+    from knowledge.store import make_store
 
-    staging_name = f"{settings.collection}__rebuild"
-    staging = KnowledgeStore(settings, embedder, collection=staging_name)
+    live = make_store(settings, embedder)
+    staging = live.sibling(f"{settings.collection}__rebuild")
     staging.drop()
-    staging = KnowledgeStore(settings, embedder, client=staging.client, collection=staging_name)
-    report = ingest(staging, paths, progress=progress)
+    report = ingest(staging, paths, progress=progress, columns=columns)
     if report.failed:
         staging.drop()  # keep the live index untouched
         return report
-    live = KnowledgeStore(settings, embedder, client=staging.client)
     live.drop()
     staging.rename_to(settings.collection)
     return report
@@ -216,17 +230,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to index")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the index from scratch (swapped in when complete)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--columns", action="append", default=[], metavar="FIELD=COLUMN,...",
+        help="which catalogue column holds which product field, e.g. price=discounted_price,title=product_name "
+        "(fields: see knowledge/DATA.md; overrides <name>.columns.yaml beside the catalogue)",
+    )
     args = parser.parse_args(argv)
+
+    from knowledge.catalogue import CatalogueError, columns_option
+
+    try:  # a mapping that does not fit stops the run before anything is written
+        columns = columns_option(args.columns, [p for p, _ in discover(args.paths)[0]])
+    except CatalogueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     from settings import get_settings
     from knowledge.embedder import make_embedder
-    from knowledge.store import KnowledgeStore
+    from knowledge.store import make_store
 
     settings = get_settings()
     missing = [str(p) for p in args.paths if not p.exists()]
     embedder = make_embedder(settings.embedder)
     try:
-        store = KnowledgeStore(settings, embedder)
+        store = make_store(settings, embedder)
         if missing:
             indexed = store.indexed_paths()
             unknown = [m for m in missing if str(Path(m).resolve()) not in indexed]
@@ -234,9 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: no such file or folder: {unknown[0]}", file=sys.stderr)
                 return 2
         if args.rebuild:
-            report = rebuild(settings, embedder, args.paths, progress=not args.quiet)
+            report = rebuild(settings, embedder, args.paths, progress=not args.quiet, columns=columns)
         else:
-            report = ingest(store, args.paths, progress=not args.quiet)
+            report = ingest(store, args.paths, progress=not args.quiet, columns=columns)
     except KeyboardInterrupt:
         print("interrupted: files finished so far are indexed; run again to complete", file=sys.stderr)
         return 130

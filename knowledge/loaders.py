@@ -4,7 +4,8 @@ Supported files and what one record is:
 
 =================  =========================================================
 ``.csv``/``.json``  a product catalogue: one record per product (id, title,
-                    category, price, stock, …); never chunked further
+                    category, price + currency, stock, rating, …; columns mapped
+                    by :mod:`knowledge.catalogue`); never chunked further
 ``.md`` with        FAQ: one record per ``## question`` entry, plus one short
 ``kind: faq``       record per alternative phrasing (``<!-- also: a | b -->``)
                     so that a shopper's wording meets the nearest phrasing
@@ -16,7 +17,7 @@ Supported files and what one record is:
 Every record carries scalar metadata only (Chroma's rule): ``doc_id`` (the citable
 unit: a product id, an FAQ entry, a document section), ``title``, ``kind``, ``lang``,
 ``source`` (path shown to users) and kind-specific fields (``intent``, ``answer``,
-``price``, ``stock``, ``category``…). A file that cannot be parsed raises
+``price``, ``currency``, ``stock``, ``category``…). A file that cannot be parsed raises
 :class:`LoadError` with a one-line reason.
 
 Example::
@@ -28,29 +29,18 @@ Example::
 
 from __future__ import annotations
 
-import csv
 import html
-import io
-import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 from langchain_core.documents import Document
 
+from knowledge.catalogue import CatalogueError, CatalogueOptions, load_catalogue
 from knowledge.lang import detect_lang, slugify
 
 SUPPORTED_SUFFIXES = {".csv", ".json", ".md", ".markdown", ".txt", ".html", ".htm", ".pdf"}
 
-# Column aliases accepted in catalogues: canonical name -> accepted headers.
-_PRODUCT_COLUMNS = {
-    "id": ("id", "item_id", "product_id", "sku"),
-    "title": ("title", "name", "product_name"),
-    "description": ("description", "about_product", "about"),
-    "category": ("category",),
-    "price": ("price",),
-    "stock": ("stock", "inventory", "quantity"),
-}
 _ALSO = re.compile(r"<!--\s*also:\s*(.*?)-->", re.S | re.I)
 _META_COMMENT = re.compile(r"<!--\s*([a-z_]+):\s*(.*?)-->", re.S | re.I)
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
@@ -82,109 +72,6 @@ def _scalar(value) -> str | int | float | bool:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(value)
-
-
-# --------------------------------------------------------------------------- products
-
-
-def _pick(row: dict, canonical: str) -> str:
-    for name in _PRODUCT_COLUMNS[canonical]:
-        if name in row and row[name] not in (None, ""):
-            return str(row[name]).strip()
-    return ""
-
-
-def _number(text: str, what: str, pid: str) -> float | None:
-    if text == "":
-        return None
-    cleaned = re.sub(r"[^\d.\-]", "", text.replace(",", ""))
-    try:
-        return float(cleaned)
-    except ValueError as exc:
-        raise LoadError(f"product {pid}: {what} {text!r} is not a number") from exc
-
-
-def product_text(p: dict) -> str:
-    """The text embedded and shown for one product; every fact the bot may quote is here."""
-    lines = [p["title"] + (f" by {p['brand']}" if p.get("brand") else "")]
-    cat = " > ".join(x for x in (p.get("category"), p.get("subcategory")) if x)
-    if cat:
-        lines.append(f"Category: {cat}.")
-    if p.get("price") is not None:
-        lines.append(f"Price: ${p['price']:.2f}.")
-    if p.get("stock") is not None:
-        stock = int(p["stock"])
-        lines.append(f"In stock: {stock} units." if stock > 0 else "Out of stock.")
-    if p.get("rating"):
-        lines.append(f"Rating: {p['rating']} out of 5.")
-    if p.get("attributes"):
-        lines.append(p["attributes"].rstrip(".") + ".")
-    if p.get("description"):
-        lines.append(p["description"])
-    return "\n".join(lines)
-
-
-def _product_records(rows: list[dict], source: str, updated_at: str) -> list[Document]:
-    if not rows:
-        raise LoadError("catalogue has no products")
-    header = set(rows[0])
-    for need in ("id", "title"):
-        if not header & set(_PRODUCT_COLUMNS[need]):
-            raise LoadError(f"catalogue lacks a {need!r} column (found: {', '.join(sorted(header))})")
-    docs, seen = [], set()
-    for n, row in enumerate(rows, start=2):
-        pid, title = _pick(row, "id"), _pick(row, "title")
-        if not pid or not title:
-            raise LoadError(f"row {n}: product without id or title")
-        if pid in seen:
-            raise LoadError(f"row {n}: duplicate product id {pid}")
-        seen.add(pid)
-        product = {
-            "title": title,
-            "brand": str(row.get("brand") or "").strip(),
-            "category": _pick(row, "category"),
-            "subcategory": str(row.get("subcategory") or "").strip(),
-            "price": _number(_pick(row, "price"), "price", pid),
-            "stock": _number(_pick(row, "stock"), "stock", pid),
-            "rating": str(row.get("rating") or "").strip(),
-            "attributes": str(row.get("attributes") or "").strip(),
-            "description": _pick(row, "description"),
-        }
-        meta = {
-            "doc_id": pid,
-            "product_id": pid,
-            "title": title,
-            "kind": "product",
-            "lang": "en",
-            "source": source,
-            "category": product["category"],
-            "updated_at": str(row.get("updated_at") or updated_at),
-        }
-        if product["price"] is not None:
-            meta["price"] = product["price"]
-        if product["stock"] is not None:
-            meta["stock"] = int(product["stock"])
-        docs.append(Document(page_content=product_text(product), metadata=meta))
-    return docs
-
-
-def load_catalogue_csv(text: str, source: str, updated_at: str) -> list[Document]:
-    try:
-        rows = list(csv.DictReader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise LoadError(f"bad CSV: {exc}") from exc
-    return _product_records(rows, source, updated_at)
-
-
-def load_catalogue_json(text: str, source: str, updated_at: str) -> list[Document]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LoadError(f"bad JSON: {exc.msg} at line {exc.lineno}") from exc
-    rows = data.get("products") if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise LoadError('JSON catalogue must be a list of products or {"products": [...]}')
-    return _product_records(rows, source, updated_at)
 
 
 # --------------------------------------------------------------------------- FAQ
@@ -308,10 +195,14 @@ def read_text(path: Path) -> str:
         raise LoadError(exc.strerror or str(exc)) from exc
 
 
-def load_file(path: Path, source: str, updated_at: str = "") -> list[Document]:
+def load_file(
+    path: Path, source: str, updated_at: str = "", catalogue: CatalogueOptions | None = None
+) -> list[Document]:
     """All records of one file (chunked where the kind calls for it).
 
-    Raises :class:`LoadError` when the file cannot be read or parsed.
+    ``catalogue`` says how a CSV/JSON catalogue's columns map and which currency its bare
+    prices are in (default: recognised headers, USD). Raises :class:`LoadError` when the
+    file cannot be read or parsed.
     """
     from knowledge.chunking import chunk_markdown, chunk_plain
 
@@ -330,10 +221,11 @@ def load_file(path: Path, source: str, updated_at: str = "") -> list[Document]:
                 docs.append(doc)
         return docs
     text = read_text(path)
-    if suffix == ".csv":
-        return load_catalogue_csv(text, source, updated_at)
-    if suffix == ".json":
-        return load_catalogue_json(text, source, updated_at)
+    if suffix in (".csv", ".json"):
+        try:
+            return load_catalogue(path, text, source, updated_at, catalogue)
+        except CatalogueError as exc:
+            raise LoadError(str(exc)) from exc
     if suffix in (".html", ".htm"):
         title, body = html_to_markdown(text)
         if not body:

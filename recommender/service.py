@@ -32,34 +32,22 @@ import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from recommender.data import EVENT_WEIGHTS, item_text, load_interactions_csv, load_items_csv
+from recommender.interactions import EVENT_WEIGHTS, item_text, load_interactions_csv, load_items_csv
+from recommender.interface import Event, Recommendation, ShopRecommender
 from recommender.query import parse_taste
+
+__all__ = ["Event", "Recommendation", "RecommenderService"]
 
 log = logging.getLogger(__name__)
 
 _VERB = {"purchase": "bought", "cart": "added {} to your cart", "view": "viewed"}
 _RANK = {"view": 0, "cart": 1, "purchase": 2}
 _WORD = re.compile(r"[\w']+")
-
-
-@dataclass
-class Recommendation:
-    item_id: str
-    title: str
-    score: float
-    reason: str
-
-
-@dataclass
-class Event:
-    item_id: str
-    type: str  # "view" | "cart" | "purchase"
 
 
 def _num(value: Any, default: float | None = None) -> float | None:
@@ -85,7 +73,7 @@ def _because(kind: str, title: str) -> str:
     return f"because you {verb.format(title)}" if "{}" in verb else f"because you {verb} {title}"
 
 
-class RecommenderService:
+class RecommenderService(ShopRecommender):
     """Facade over one fitted model plus the product table (see module docstring)."""
 
     def __init__(self, settings) -> None:
@@ -133,8 +121,8 @@ class RecommenderService:
             self._ready = True
 
     def _load(self) -> None:
+        from recommender.fitting import fit_model, serving_params
         from recommender.models.base import load_model, make_model
-        from recommender.train import train_model
 
         s = self.settings
         products_path, inter_path = Path(s.products_path), Path(s.interactions_path)
@@ -159,12 +147,12 @@ class RecommenderService:
         if model is None:
             name = s.recommender_model if inter is not None and len(inter) else "popularity"
             if inter is None:
-                from recommender.data import Interactions
+                from recommender.interactions import Interactions
 
                 inter = Interactions.from_records([], item_ids=list(self.products))
-            params = {"embedder": self._embedder_spec()} if name == "hybrid" else {}
             log.info("recommender: training %s on %d interactions", name, len(inter))
-            model = train_model(inter, texts, name, params, show_progress=False, embedder=self.embedder())
+            model = fit_model(inter, texts, name, serving_params(name, self._embedder_spec()), show_progress=False,
+                              embedder=self.embedder())
             model.save(self.model_dir)
             fp_path.write_text(json.dumps(fp), encoding="utf-8")
         if model.uses_text:

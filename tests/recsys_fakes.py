@@ -7,7 +7,7 @@ right answer for them, and any sane model ranks it first.
 
 from __future__ import annotations
 
-from recommender.data import Interactions
+from recommender.interactions import Interactions
 
 A_ITEMS = [f"a{i}" for i in range(4)]
 B_ITEMS = [f"b{i}" for i in range(4)]

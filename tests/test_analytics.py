@@ -1,4 +1,5 @@
-"""Analytics: the pure frame computation on hand-made rows, and loading from a real store."""
+"""Analytics: the pure frame computation on hand-made rows, and loading from a real store
+(a SQLite file, and PostgreSQL in the slow run)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from desk import analytics
 from desk.analytics import Row, Rows, compute
 from desk.handoff import HandoffDesk
 from desk.sessions import SessionStore
+from tests.fixtures.postgres import db_url, postgres, postgres_db  # noqa: F401 - fixtures
 
 T0 = datetime(2025, 3, 1, 9, 15)
 
@@ -64,8 +66,8 @@ def test_empty_store_gives_empty_frames():
     assert f["summary"]["questions"] == 0 and f["summary"]["click_through_rate"] == 0.0
 
 
-def test_load_reads_turns_handoffs_and_clicks_and_skips_excluded_sessions(tmp_path):
-    store = SessionStore(f"sqlite:///{tmp_path / 'k.db'}")
+def test_load_reads_turns_handoffs_and_clicks_and_skips_excluded_sessions(db_url):  # noqa: F811
+    store = SessionStore(db_url)
     sid = store.ensure_session(None, "u1")
     store.add_exchange(sid, "refund?", {"intent": "refund", "sentiment": {"label": "negative", "polarity": -0.7}},
                        "sorry", {"abstained": False, "recommendations": [{"item_id": "P-1"}]})

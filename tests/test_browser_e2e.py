@@ -68,8 +68,8 @@ def site(tmp_path_factory):
     store, foreign = StaticSite(), StaticSite()
     tmp = tmp_path_factory.mktemp("e2e")
     settings = make_settings(tmp, staff_users="ann:pw1", allowed_origins=store.origin, faq_direct_above=0.99)
-    service = make_service(settings, write_shop(tmp / "shop"))
-    service._llm = FakeLLM(delay=0.08)  # word by word, so the checked sentence arrives before the sources
+    # word by word, so the checked sentence arrives before the sources
+    service = make_service(settings, write_shop(tmp / "shop"), llm=FakeLLM(delay=0.08))
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         with live_server(create_app(settings, service, warm=False)) as url:

@@ -1,23 +1,17 @@
 """Ingestion and retrieval against a real Chroma server (`chroma run` on 127.0.0.1)."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from knowledge.embedder import make_embedder
 from knowledge.ingest import ingest
-from knowledge.store import KnowledgeStore
+from knowledge.store import make_store
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .fixtures.servers import free_port, wait_for_port
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +25,7 @@ def chroma_server(tmp_path_factory):
         [str(exe if exe.exists() else "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
+    if not wait_for_port(port, 60, proc):
         proc.kill()
         pytest.fail("chroma server did not start")
     yield port
@@ -48,12 +35,12 @@ def chroma_server(tmp_path_factory):
 
 def test_ingest_and_search_on_a_chroma_server(chroma_server, settings, shop_dir):
     remote = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": chroma_server})
-    store = KnowledgeStore(remote, make_embedder("fake"))
+    store = make_store(remote, make_embedder("fake"))
     assert store.heartbeat()
     first = ingest(store, [shop_dir], progress=False)
     assert len(first.added) == 6 and not first.failed
     assert not (remote.data_dir / "chroma").exists()  # nothing embedded locally
-    second = ingest(KnowledgeStore(remote, make_embedder("fake")), [shop_dir], progress=False)
+    second = ingest(make_store(remote, make_embedder("fake")), [shop_dir], progress=False)
     assert len(second.unchanged) == 6 and second.records_written == 0
     hits = store.search("How do I cancel an order?", k=3)
     assert hits[0].doc.metadata["intent"] == "cancel_order"
@@ -64,5 +51,7 @@ def test_ingest_and_search_on_a_chroma_server(chroma_server, settings, shop_dir)
 
 def test_unreachable_server_reports_unhealthy(settings):
     remote = settings.model_copy(update={"chroma_host": "127.0.0.1", "chroma_port": free_port()})
-    store = KnowledgeStore(remote, make_embedder("fake"))
+    store = make_store(remote, make_embedder("fake"))
     assert store.heartbeat() is False
+    status = store.status()
+    assert not status.usable and not status.ok and status.detail == "unreachable"

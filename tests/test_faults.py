@@ -69,8 +69,7 @@ def snapshot(data_dir: Path) -> list[tuple[str, str, str]]:
 
     settings = Settings(_env_file=None, data_dir=data_dir, embedder="fake", collection="faults")
     store = KnowledgeStore(settings, make_embedder("fake"))
-    got = store.collection.get(include=["documents", "metadatas"])
-    return sorted((Path(m["path"]).name, d, m["file_hash"]) for d, m in zip(got["documents"], got["metadatas"]))
+    return sorted((Path(r.metadata["path"]).name, r.text, r.metadata["file_hash"]) for r in store.records())
 
 
 @pytest.mark.slow
@@ -142,7 +141,8 @@ def test_llm_down_or_timing_out_gives_a_degraded_answer(settings, shop_dir, back
 
     base = f"http://127.0.0.1:{free_port()}/v1" if backend == "dead_port" else request.getfixturevalue("hanging_llm_server")
     settings = settings.model_copy(
-        update={"llm": "openai:test-model", "llm_base_url": base, "llm_timeout": 1.0, "faq_direct_above": 1.01}
+        update={"llm": "openai:test-model", "llm_base_url": base, "llm_timeout": 1.0, "faq_direct_above": 1.01,
+                "answer_style": "generate"}
     )
     service = service_with_fakes(settings, [shop_dir], llm=make_llm(settings))
     from fastapi import FastAPI
@@ -151,7 +151,7 @@ def test_llm_down_or_timing_out_gives_a_degraded_answer(settings, shop_dir, back
 
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(build_router(service))
+    app.include_router(build_router(service, service.components))
     import httpx
 
     with serve_in_thread(app) as url:
@@ -231,7 +231,7 @@ def test_chroma_server_going_away_is_reported_and_chat_degrades(settings, shop_d
 
         app = FastAPI()
         install_error_handlers(app)
-        app.include_router(build_router(service))
+        app.include_router(build_router(service, service.components))
         with serve_in_thread(app) as url:
             assert httpx.get(f"{url}/healthz", timeout=10).json() == {"status": "ok"}
             ok = httpx.post(f"{url}/api/chat", json={"message": "How do I cancel an order?"}, timeout=30).json()
@@ -265,6 +265,6 @@ def test_any_model_failure_degrades_never_raises(settings, shop_dir):
             yield "Partial"
             raise queue.Empty
 
-    service = service_with_fakes(settings.model_copy(update={"faq_direct_above": 1.01}), [shop_dir], llm=Broken())
+    service = service_with_fakes(settings.model_copy(update={"faq_direct_above": 1.01, "answer_style": "generate"}), [shop_dir], llm=Broken())
     reply = service.turn("Which items cannot be returned?")
     assert reply.reply.startswith(DEGRADED_NOTE["en"]) and reply.mode == "degraded" and "[1]" in reply.reply

@@ -133,7 +133,7 @@ def test_html_and_script_are_text(server):
     from web.shopper_ui import build_shopper_ui
 
     for compact in (False, True):
-        page = build_shopper_ui(service, compact=compact)
+        page = build_shopper_ui(service, service.components, compact=compact)
         chats = [b for b in page.blocks.values() if isinstance(b, gr.Chatbot)]
         assert chats and all(c.sanitize_html for c in chats)
 

@@ -1,18 +1,17 @@
-"""The handoff state machine: every transition, invalid ones refused, state survives a restart."""
+"""The handoff state machine: every transition, invalid ones refused, state survives a restart.
+
+On a SQLite file and on PostgreSQL (slow; skipped without PostgreSQL), like the session store.
+"""
 
 import pytest
 
 from desk.handoff import HandoffDesk, InvalidTransition
 from desk.sessions import SessionStore
+from tests.fixtures.postgres import db_url, postgres, postgres_db  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def db_url(tmp_path):
-    return f"sqlite:///{tmp_path / 'kefu.db'}"
-
-
-@pytest.fixture
-def desk(db_url):
+def desk(db_url):  # noqa: F811 - the imported fixture
     return HandoffDesk(SessionStore(db_url))
 
 
@@ -87,7 +86,7 @@ def test_queue_positions(desk):
     assert desk.case_for_session(cases[2].session_id).position == 2
 
 
-def test_state_survives_restart(db_url):
+def test_state_survives_restart(db_url):  # noqa: F811
     desk = HandoffDesk(SessionStore(db_url))
     sid = new_session(desk)
     case = desk.escalate(sid, "x", {"summary": "s"})

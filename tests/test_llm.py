@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.llm import FakeLLM, LLMError, make_llm
+from settings import Settings
 
 
 def test_fake_llm_replays_queue_then_quotes_first_source():
@@ -25,8 +26,71 @@ def test_factory(settings):
     from bot.llm.openai_compat import OpenAICompatibleLLM
     from bot.llm.hf import TransformersLLM
 
+    from bot.llm.llamacpp import LlamaCppLLM
+
     assert isinstance(make_llm(settings.model_copy(update={"llm": "openai:m", "llm_base_url": "http://x/v1"})), OpenAICompatibleLLM)
-    assert isinstance(make_llm(settings.model_copy(update={"llm": "bundled"})), TransformersLLM)
+    for spec in ("bundled", "llamacpp", "llamacpp:/m.gguf", "gguf:/m.gguf"):  # nothing loads until warm()/stream()
+        assert type(make_llm(settings.model_copy(update={"llm": spec}))) is LlamaCppLLM, spec
+    for spec in ("transformers", "transformers:gguf:/m.gguf", "HuggingFaceTB/SmolLM2-135M-Instruct", "/models/x"):
+        assert type(make_llm(settings.model_copy(update={"llm": spec}))) is TransformersLLM, spec
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("bundled", ("llamacpp", "bundled")),
+    ("", ("llamacpp", "bundled")),
+    (" bundled ", ("llamacpp", "bundled")),
+    ("llamacpp", ("llamacpp", "llamacpp")),
+    ("llamacpp:/m/x.gguf", ("llamacpp", "llamacpp:/m/x.gguf")),
+    ("gguf:/m/x.gguf", ("llamacpp", "gguf:/m/x.gguf")),
+    ("transformers", ("transformers", "bundled")),
+    ("transformers:gguf:/m/x.gguf", ("transformers", "gguf:/m/x.gguf")),
+    ("transformers:org/model", ("transformers", "org/model")),
+    ("org/model", ("transformers", "org/model")),
+    ("./models/local", ("transformers", "./models/local")),
+    ("openai:qwen2.5:7b", ("openai", "qwen2.5:7b")),
+    ("fake", ("fake", "fake")),
+])
+def test_factory_spec_parsing(spec, expected):
+    from bot.llm.factory import backend_for
+
+    assert backend_for(spec) == expected
+
+
+def test_llamacpp_spec_resolves_to_a_file(tmp_path):
+    from bot.llm.hf import bundled_gguf_path
+    from bot.llm.llamacpp import resolve_gguf
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    for spec in ("bundled", "llamacpp", "llamacpp:bundled"):
+        assert resolve_gguf(spec) == bundled_gguf_path()
+    assert resolve_gguf(f"gguf:{model}") == resolve_gguf(f"llamacpp:{model}") == model
+    with pytest.raises(LLMError, match="no GGUF file"):
+        resolve_gguf(f"gguf:{tmp_path / 'none.gguf'}")
+    bad = make_llm(Settings(_env_file=None, llm=f"llamacpp:{tmp_path / 'nope.gguf'}", data_dir=tmp_path))
+    with pytest.raises(LLMError, match="no GGUF file"):
+        bad.warm()
+
+
+def test_llamacpp_threads_default_to_one_on_small_machines():
+    """KEFU_LLM_THREADS=0: one llama.cpp thread up to 4 cores (two collapse on a shared 2-core box)."""
+    from bot.llm.llamacpp import auto_threads
+
+    assert [auto_threads(n) for n in (1, 2, 4, 8, 16, 64)] == [1, 1, 1, 4, 4, 4]
+    assert make_llm(Settings(_env_file=None, llm="bundled")).threads == auto_threads()
+    assert make_llm(Settings(_env_file=None, llm="bundled", llm_threads=3)).threads == 3
+
+
+def test_llamacpp_request_and_chunks():
+    from bot.llm.llamacpp import chunk_text, request
+
+    body = request([{"role": "user", "content": "hi"}], 7)
+    assert body["stream"] is True and body["max_tokens"] == 7 and body["temperature"] == 0 and body["top_k"] == 1
+    assert chunk_text({"choices": [{"delta": {"role": "assistant", "content": None}}]}) == ""
+    assert chunk_text({"choices": [{"delta": {"content": "Hi"}}]}) == "Hi"
+    assert chunk_text({"choices": [{"delta": {}, "finish_reason": "stop"}], "timings": {}}) == ""
+    with pytest.raises(LLMError, match="exceeds the available context"):
+        chunk_text({"error": {"code": 400, "message": "request (5000 tokens) exceeds the available context size"}})
 
 
 def test_missing_gguf_is_a_clear_error(tmp_path):
@@ -138,6 +202,6 @@ def test_local_dtype_setting(monkeypatch):
     assert lt.resolve_dtype("bfloat16") == torch.bfloat16 and lt.resolve_dtype("float32") == torch.float32
     with pytest.raises(ValueError, match="unknown dtype"):
         lt.resolve_dtype("int4")
-    assert make_llm(Settings(_env_file=None, llm="bundled", llm_dtype="float32")).dtype == "float32"
+    assert make_llm(Settings(_env_file=None, llm="transformers", llm_dtype="float32")).dtype == "float32"
     with pytest.raises(ValueError):
         Settings(_env_file=None, llm_dtype="float16")

@@ -37,7 +37,8 @@ class SlowOnRequest(FakeLLM):
 
 @pytest.fixture
 def server(settings, shop_dir):
-    settings = settings.model_copy(update={"rate_limit_per_minute": 1000, "abstain_below": 0.2, "faq_direct_above": 0.9})
+    settings = settings.model_copy(update={"rate_limit_per_minute": 1000, "abstain_below": 0.2, "faq_direct_above": 0.9,
+                                       "answer_style": "generate"})  # the slow reply must come from the model
     llm = SlowOnRequest(seconds=4.0)
     service = service_with_fakes(settings, [shop_dir], llm=llm)
     service.guard.client_limit = 10**6
@@ -47,7 +48,7 @@ def server(settings, shop_dir):
 
     app = FastAPI()
     install_error_handlers(app)
-    app.include_router(build_router(service))
+    app.include_router(build_router(service, service.components))
     with serve_in_thread(app) as url:
         yield url, service, llm
 
@@ -113,7 +114,7 @@ def test_gradio_events_are_not_limited_to_one_at_a_time(settings):
     from web.shopper_ui import build_shopper_ui
 
     service = service_with_fakes(settings)
-    page = build_shopper_ui(service)
+    page = build_shopper_ui(service, service.components)
     chat_fns = [f for f in page.fns.values() if getattr(f, "name", "") == "respond" or getattr(f.fn, "__name__", "") == "respond"]
     assert chat_fns, "the chat event handler was not found"
     for fn in chat_fns:

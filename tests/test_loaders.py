@@ -13,8 +13,9 @@ def test_catalogue_csv_one_record_per_product(shop_dir):
     docs = load_file(shop_dir / "products.csv", source="products.csv", updated_at="2026-01-01")
     assert [d.metadata["doc_id"] for d in docs] == ["P-1", "P-2", "P-3"]
     aurora = docs[0]
-    assert aurora.metadata | {"price": 59.99, "stock": 12, "kind": "product", "category": "Electronics"} == aurora.metadata
-    for key in ("title", "source", "updated_at", "price", "stock", "category"):
+    assert aurora.metadata | {"price": 59.99, "currency": "USD", "stock": 12, "kind": "product",
+                              "category": "Electronics"} == aurora.metadata
+    for key in ("title", "source", "updated_at", "price", "currency", "stock", "category"):
         assert key in aurora.metadata
     assert "Price: $59.99." in aurora.page_content
     assert "In stock: 12 units." in aurora.page_content
@@ -26,7 +27,8 @@ def test_catalogue_json(tmp_path):
     path = tmp_path / "cat.json"
     path.write_text(json.dumps({"products": [{"id": "J1", "name": "Mug", "price": "$4.50", "stock": 3}]}))
     (doc,) = load_file(path, source="cat.json")
-    assert doc.metadata["title"] == "Mug" and doc.metadata["price"] == 4.5
+    assert doc.metadata["title"] == "Mug" and doc.metadata["price"] == 4.5 and doc.metadata["currency"] == "USD"
+    assert "Price: $4.50." in doc.page_content
 
 
 @pytest.mark.parametrize(

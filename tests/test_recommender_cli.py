@@ -74,3 +74,17 @@ def test_evaluate_and_train_on_a_small_log(tmp_path):
               "--out", str(tmp_path / "m"), "--quiet")
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "m" / "model.json").is_file() and (tmp_path / "m" / "arrays.npz").is_file()
+
+
+def test_models_all_means_every_model_and_the_served_one():
+    from recommender.models.base import MODELS
+    from tools.recsys.cli_common import parse_model_list
+    from tools.recsys.evaluate_cli import _runs
+
+    assert parse_model_list("all") == [*MODELS, "default"]
+    assert parse_model_list("popularity, ItemKNN") == ["popularity", "itemknn"]
+    runs = _runs(["itemknn", "hybrid", "default"], "fake")
+    assert runs[:2] == [("itemknn", "itemknn", {}), ("hybrid", "hybrid", {"embedder": "fake"})]
+    label, served, params = runs[2]
+    assert label == "default" and served in MODELS
+    assert params == ({"embedder": "fake"} if served == "hybrid" else {})

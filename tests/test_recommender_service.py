@@ -7,11 +7,11 @@ import csv
 import numpy as np
 import pytest
 
-from recommender.data import Interactions, load_items_csv
-from tools.recsys.evaluation import leave_last_out, stratified_split
+from recommender.interactions import Interactions, load_items_csv
 from recommender.query import match_category, parse_max_price, parse_taste
 from recommender.service import Event, Recommendation, RecommenderService
 from tools.recsys.simulate import simulate
+from tools.recsys.splits import leave_last_out, stratified_split
 
 PRODUCTS = [
     ("g1", "Turbo Racer 2", "Vroom", "Games", "PS4", "29.99", "5", "4.5", "Arcade racing game for PS4", ""),

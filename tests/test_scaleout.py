@@ -3,19 +3,17 @@ an OpenAI-compatible LLM server (KEFU_LLM=openai:MODEL), and two app replicas on
 sharing them — a conversation started on one continues on the other.
 
 Every engine is a real process started here on 127.0.0.1: PostgreSQL from Debian's
-``postgresql`` package (initdb + pg_ctl, as the ``postgres`` user when run as root),
-``chroma run``, llama-cpp-python's server on the bundled GGUF when installed (else
-``tests/fixtures/openai_server.py``, which speaks the same protocol), and each replica
-as ``uvicorn app:create_app --factory`` configured only by KEFU_* variables. A missing
-engine skips the test with a message.
+``postgresql`` package (initdb + pg_ctl, as the ``postgres`` user when run as root; see
+``tests/fixtures/postgres.py``), ``chroma run``, llama-cpp-python's server on the bundled
+GGUF when installed (else ``tests/fixtures/openai_server.py``, which speaks the same
+protocol), and each replica as ``uvicorn app:create_app --factory`` configured only by
+KEFU_* variables. A missing engine skips the test with a message.
 """
 
 from __future__ import annotations
 
-import glob
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -24,69 +22,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FAQ_MD, POLICY_MD, PRODUCTS_CSV
+from tests.fixtures.postgres import postgres  # noqa: F401 - a fixture
 from tests.fixtures.servers import free_port, wait_for_port
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
-
-
-def pg_bin(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-def as_postgres_user() -> list[str]:
-    """Command prefix that drops root to the ``postgres`` user (PostgreSQL refuses to run as root)."""
-    if os.geteuid() != 0:
-        return []
-    runuser = shutil.which("runuser")
-    try:
-        import pwd
-
-        pwd.getpwnam("postgres")
-    except KeyError:
-        pytest.skip("running as root and there is no 'postgres' user to start PostgreSQL as")
-    if not runuser:
-        pytest.skip("running as root without runuser: cannot start PostgreSQL")
-    return [runuser, "-u", "postgres", "--"]
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    initdb, pg_ctl = pg_bin("initdb"), pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
-    if importlib.util.find_spec("psycopg") is None:
-        pytest.skip("psycopg is not installed (pip install 'psycopg[binary]')")
-    prefix = as_postgres_user()
-    root = tmp_path_factory.mktemp("pg")
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    if prefix:
-        os.chmod(root, 0o777)
-        shutil.chown(sock, "postgres")
-        for parent in list(root.parents)[:4]:  # the postgres user must be able to reach the folder
-            try:
-                os.chmod(parent, os.stat(parent).st_mode | 0o711)
-            except PermissionError:
-                pass
-    run = subprocess.run([*prefix, initdb, "-D", str(data), "-U", "kefu", "--auth=trust", "-E", "UTF8"],
-                         capture_output=True, text=True)
-    if run.returncode != 0:
-        pytest.skip(f"initdb failed: {run.stderr.strip().splitlines()[-1] if run.stderr.strip() else run.returncode}")
-    port = free_port()
-    start = subprocess.run(
-        [*prefix, pg_ctl, "-D", str(data), "-l", str(root / "log.txt"), "-w", "-t", "60",
-         "-o", f"-p {port} -h 127.0.0.1 -k {sock}", "start"],
-        capture_output=True, text=True,
-    )
-    if start.returncode != 0:
-        pytest.skip(f"PostgreSQL did not start: {start.stderr.strip()[-200:]}")
-    yield f"postgresql+psycopg://kefu@127.0.0.1:{port}/postgres"
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,14 @@ import numpy as np
 import pytest
 
 from bot.sentiment import base as sentiment
-from bot.sentiment.base import (
-    LABELS,
-    LexiconSentiment,
-    Sentiment,
-    SentimentModel,
-    binary_metrics,
-    is_chinese,
-    label_map,
-    make_sentiment_model,
-    read_labelled,
-    three_way,
-    to_sentiment,
-)
+from bot.sentiment.base import LABELS, Sentiment, SentimentModel, is_chinese, three_way, to_sentiment
+from bot.sentiment.bundled import BundledSentiment
+from bot.sentiment.factory import make_sentiment_model
+from bot.sentiment.hf import HFSentiment, label_map
+from bot.sentiment.lexicon import LexiconSentiment
+from tools.sentiment.cli import main as cli_main
+from tools.sentiment.data import read_labelled
+from tools.sentiment.evaluate import binary_metrics
 
 
 class ConstantSentiment(SentimentModel):
@@ -109,8 +104,6 @@ def test_fake_is_a_real_subclass_and_cached():
 
 
 def test_building_loads_nothing():
-    from bot.sentiment.base import BundledSentiment, HFSentiment
-
     bundled = BundledSentiment()  # not the factory: its shared instance may be loaded already
     assert bundled._en is None and bundled._zh is None
     hf = HFSentiment("/no/such/model")
@@ -179,7 +172,7 @@ def test_cli_evaluate_with_fake_model(tmp_path, capsys):
     data = tmp_path / "tiny.tsv"
     data.write_text("I love it\t1\ngreat quality\t1\nterrible product\t0\nit is broken\t0\n")
     out = tmp_path / "r.json"
-    assert sentiment.main(["evaluate", str(data), "--model", "fake", "--json", str(out)]) == 0
+    assert cli_main(["evaluate", str(data), "--model", "fake", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result == {"kefu": {"accuracy": 1.0, "macro_f1": 1.0, "n": 4}}
     assert "accuracy 1.0000" in capsys.readouterr().out
@@ -190,13 +183,13 @@ def test_cli_bad_file_is_one_line_error(tmp_path, capsys, args):
     bad = tmp_path / "{bad}"
     bad.write_text("x\ty\n")
     args = [a.replace("{bad}", str(bad)) for a in args]
-    assert sentiment.main(args + ["--model", "fake"]) == 2
+    assert cli_main(args + ["--model", "fake"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
 
 
 def test_cli_train_without_datasets_fails_cleanly(tmp_path, capsys):
-    assert sentiment.main(["train", "--datasets", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
+    assert cli_main(["train", "--datasets", str(tmp_path / "none"), "--out", str(tmp_path)]) == 2
     assert "no sentiment datasets" in capsys.readouterr().err
 
 
@@ -231,5 +224,5 @@ def test_damping_keeps_sign_and_shrinks():
 
 def test_factory_bundled_with_other_adapter(tmp_path):
     model = make_sentiment_model(f"bundled:{tmp_path / 'x.safetensors'}")
-    assert isinstance(model, sentiment.BundledSentiment)
+    assert isinstance(model, BundledSentiment)
     assert model.adapter_path == tmp_path / "x.safetensors"

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.sentiment.base import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH, BundledSentiment, HFSentiment, evaluate_file
-from tools.sentiment_train import crossfit_path, datasets_dir
+from bot.sentiment.base import EN_ADAPTER_PATH, EN_LLM_ADAPTER_PATH
+from bot.sentiment.bundled import BundledSentiment
+from bot.sentiment.hf import HFSentiment
 from bot.sentiment.zh import MODEL_PATH as ZH_PATH
+from tools.sentiment.data import crossfit_path, datasets_dir
+from tools.sentiment.evaluate import evaluate_file
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -115,20 +118,22 @@ def test_adapter_matches_training_graph(tmp_path):
     """The merged-weights transformers model reproduces the training-time top layers."""
     import torch
 
-    from tools import sentiment_train as st
+    from bot.sentiment.minilm import AdaptedEncoder, base_path
+    from tools.sentiment import train_minilm as st
+    from tools.sentiment.training import save_adapter
 
     texts = ["good", "bad", "really great product", "awful, broke at once", "fine", "terrible"] * 4
     labels = np.array([1, 0, 1, 0, 1, 0] * 4)
     hidden = st.encode_lower(texts)
     tensors, meta = st.train_adapter(hidden, labels, epochs=1, log=lambda *_: None)
     path = tmp_path / "a.safetensors"
-    st.save_adapter(tensors, meta, path)
-    enc = st.AdaptedEncoder.load(path)
+    save_adapter(tensors, meta, path)
+    enc = AdaptedEncoder.load(path)
     # rebuild the training graph from the saved tensors and compare logits
     from safetensors.torch import load_file
 
-    weights = load_file(str(st._base_path() / "model.safetensors"))
-    top = st._modules()(weights, json.loads(meta["layers"]), st.RANK).eval()
+    weights = load_file(str(base_path() / "model.safetensors"))
+    top = st.top_class()(weights, json.loads(meta["layers"]), st.RANK).eval()
     with torch.no_grad():
         for layer_id, layer in zip(top.layer_ids, top.layers):
             for short, lin in layer.lin.items():
@@ -140,7 +145,7 @@ def test_adapter_matches_training_graph(tmp_path):
                 ln.bias.copy_(tensors[f"{layer_id}.{short}.bias"])
         top.head.weight.copy_(tensors["head.weight"][None])
         top.head.bias.copy_(tensors["head.bias"])
-        expected = np.array([float(top(*st._pad([h]))[0]) for h in hidden])
+        expected = np.array([float(top(*st.pad([h]))[0]) for h in hidden])
     assert np.allclose(enc.logits(texts), expected, atol=1e-3)
 
 
@@ -195,12 +200,12 @@ def test_yelp_held_out_quality(model):
 
 
 def test_chinese_held_out_quality(model):
-    from bot.sentiment import zh
+    from tools.sentiment.data import load_online_shopping, split
 
-    texts, labels = zh.load_online_shopping(sentiment_data() / "online_shopping_10_cats.zip")
-    train, test = zh.split(len(texts))
+    texts, labels = load_online_shopping(sentiment_data() / "online_shopping_10_cats.zip")
+    train, test = split(len(texts))
     assert len(set(train) & set(test)) == 0 and len(train) + len(test) == len(texts)
-    assert (zh.split(len(texts))[1] == test).all()  # fixed split
+    assert (split(len(texts))[1] == test).all()  # fixed split
     rng = np.random.default_rng(0)
     sample = rng.choice(test, 2000, replace=False)
     p = model.chinese.proba_positive([texts[i] for i in sample])

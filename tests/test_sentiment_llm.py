@@ -14,6 +14,13 @@ torch = pytest.importorskip("torch")
 
 from bot.sentiment import base as sentiment
 from bot.sentiment import smollm2 as sl
+from bot.sentiment.bundled import BundledSentiment, adapter_kind
+from bot.sentiment.factory import make_sentiment_model
+from bot.sentiment.llama import stack_class
+from tools.sentiment import train_smollm2 as tr
+from tools.sentiment.cli import build_parser
+from tools.sentiment.data import ENGLISH_FILES, crossfit_path
+from tools.sentiment.training import save_adapter
 
 TEXTS = ["I love this phone, works great", "It broke after a day. Terrible.", "ok",
          "Fast delivery, positive experience", "never again, negative"] * 3
@@ -57,7 +64,7 @@ def test_label_words_are_single_tokens(tiny_base):
 def test_stack_matches_transformers_llama(tiny_base):
     folder, hf = tiny_base
     tok, sd, cfg = sl.load_base(folder)
-    stack = sl._modules()(sd, cfg, 0, cfg["num_hidden_layers"], labels=sl.label_ids(tok)).eval()
+    stack = stack_class()(sd, cfg, 0, cfg["num_hidden_layers"], labels=sl.label_ids(tok)).eval()
     pre, rest = sl.prompt_parts(tok, TEXTS[:5])
     pos, neg = sl.label_ids(tok)
     with torch.no_grad():
@@ -72,31 +79,29 @@ def test_stack_matches_transformers_llama(tiny_base):
 def test_train_save_load_round_trip(tiny_base, tmp_path):
     """The shipped inference path (merged LoRA, prefix key/value cache, calibration) reproduces
     the training graph on the saved adapter."""
-    from tools.sentiment_train import save_adapter
-
     folder, _ = tiny_base
     base = sl.load_base(folder)
-    states, zero_shot = sl.encode_lower(TEXTS, base, cut=2)
-    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
+    states, zero_shot = tr.encode_lower(TEXTS, base, cut=2)
+    tensors, meta = tr.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
                                      members=("lora", "zero_shot"), log=lambda *_: None)
     assert set(json.loads(meta["platt"])) == {"lora", "zero_shot"} and float(meta["temperature"]) > 0
     assert all(t.dtype == torch.float16 for t in tensors.values())
     assert any(float(t.abs().max()) > 0 for k, t in tensors.items() if k.endswith(".B"))
     path = tmp_path / "a.safetensors"
     save_adapter(tensors, meta, path)
-    assert sentiment.adapter_kind(path) == "smollm2"
+    assert adapter_kind(path) == "smollm2"
 
     model = sl.SmolSentiment.load(path, base_dir=folder, dtype="float32")
     z = model.member_logits(TEXTS)
     assert np.allclose(z["zero_shot"], zero_shot, atol=1e-4)
     tok, sd, cfg = base
-    top = sl._modules()(sd, cfg, 2, 4, rank=int(meta["rank"]), labels=sl.label_ids(tok)).eval()
+    top = stack_class()(sd, cfg, 2, 4, rank=int(meta["rank"]), labels=sl.label_ids(tok)).eval()
     with torch.no_grad():
         for j, layer in enumerate(top.layers):
             for short, lin in layer.lin.items():
                 lin.A.copy_(tensors[f"{j + 2}.{short}.A"].float())
                 lin.B.copy_(tensors[f"{j + 2}.{short}.B"].float())
-        expected = top(*sl.pad_states(states)).numpy()
+        expected = top(*tr.pad_states(states)).numpy()
     assert np.allclose(z["lora"], expected, atol=1e-4)
     p = model.proba_positive(TEXTS)
     assert p.shape == (len(TEXTS),) and ((p > 0) & (p < 1)).all()
@@ -111,16 +116,14 @@ def test_train_save_load_round_trip(tiny_base, tmp_path):
 
 def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
     """``bundled:PATH`` reads the adapter kind from the file and loads it lazily."""
-    from tools.sentiment_train import save_adapter
-
     folder, _ = tiny_base
     base = sl.load_base(folder)
-    states, zero_shot = sl.encode_lower(TEXTS, base, cut=3)
-    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=3, epochs=1,
+    states, zero_shot = tr.encode_lower(TEXTS, base, cut=3)
+    tensors, meta = tr.train_adapter(states, LABELS, zero_shot, base, cut=3, epochs=1,
                                      log=lambda *_: None)
     path = tmp_path / "b.safetensors"
     save_adapter(tensors, meta, path)
-    model = sentiment.BundledSentiment(adapter_path=path, cache_dir=tmp_path, question_adapter="same")
+    model = BundledSentiment(adapter_path=path, cache_dir=tmp_path, question_adapter="same")
     assert model.english_kind is None and model._en is None
     import bot.sentiment.smollm2 as mod
 
@@ -138,7 +141,7 @@ def test_bundled_routes_english_to_smollm2_adapter(tiny_base, tmp_path):
     finally:
         mod.SmolSentiment.load = real_load
     assert seen == {"dtype": "float32"}  # KEFU_LLM_DTYPE reaches the SmolLM2 model
-    assert model.english_kind == "smollm2" and list(model.english.tops) == list(sl.MEMBERS)
+    assert model.english_kind == "smollm2" and list(model.english.tops) == list(tr.MEMBERS)
     assert model.questions is model.english
     assert probs.shape == (4, 3) and np.allclose(probs.sum(1), 1)
     assert probs[2].tolist() == [0.0, 1.0, 0.0]
@@ -154,7 +157,7 @@ class _Constant:
 
 
 def test_english_questions_go_to_the_question_model():
-    model = sentiment.BundledSentiment()
+    model = BundledSentiment()
     statements, questions = _Constant(0.99), _Constant(0.02)
     model._en, model._questions, model.english_kind = statements, questions, "smollm2"
     model._zh = _Constant(0.5)
@@ -167,13 +170,11 @@ def test_english_questions_go_to_the_question_model():
 
 
 def test_question_adapter_defaults(tmp_path):
-    from tools.sentiment_train import crossfit_path
-
-    shipped = sentiment.BundledSentiment()
+    shipped = BundledSentiment()
     assert shipped.question_adapter_path() == sentiment.EN_ADAPTER_PATH
-    crossfit = sentiment.BundledSentiment(adapter_path=crossfit_path("sst2", "smollm2"))
+    crossfit = BundledSentiment(adapter_path=crossfit_path("sst2", "smollm2"))
     assert crossfit.question_adapter_path() == crossfit_path("sst2", "minilm")
-    explicit = sentiment.BundledSentiment(question_adapter=tmp_path / "q.safetensors")
+    explicit = BundledSentiment(question_adapter=tmp_path / "q.safetensors")
     assert explicit.question_adapter_path() == tmp_path / "q.safetensors"
 
 
@@ -188,34 +189,32 @@ def test_missing_llm_package_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_factory_specs(tmp_path):
-    bundled = sentiment.BundledSentiment()
+    bundled = BundledSentiment()
     assert bundled.english_kind == "smollm2" and bundled.adapter_path == sentiment.EN_LLM_ADAPTER_PATH
-    minilm = sentiment.make_sentiment_model("minilm")
+    minilm = make_sentiment_model("minilm")
     assert minilm.english_kind == "minilm" and minilm.adapter_path == sentiment.EN_ADAPTER_PATH
     assert minilm.name == "minilm" and minilm._en is None
-    other = sentiment.make_sentiment_model(f"minilm:{tmp_path / 'm.safetensors'}")
+    other = make_sentiment_model(f"minilm:{tmp_path / 'm.safetensors'}")
     assert other.english_kind == "minilm" and other.adapter_path == tmp_path / "m.safetensors"
     with pytest.raises(ValueError, match="unknown English"):
-        sentiment.BundledSentiment(english="gpt")
+        BundledSentiment(english="gpt")
     with pytest.raises(FileNotFoundError, match="train"):
-        sentiment.adapter_kind(tmp_path / "missing.safetensors")
+        adapter_kind(tmp_path / "missing.safetensors")
 
 
 def test_shipped_adapters_are_small_and_tagged():
-    from tools.sentiment_train import ENGLISH_FILES, crossfit_path
-
     for path in [sentiment.EN_LLM_ADAPTER_PATH] + [crossfit_path(n, "smollm2") for n in ENGLISH_FILES]:
         assert path.is_file(), path
         assert path.stat().st_size < 3_000_000
-        assert sentiment.adapter_kind(path) == "smollm2"
+        assert adapter_kind(path) == "smollm2"
     for path in [sentiment.EN_ADAPTER_PATH] + [crossfit_path(n) for n in ENGLISH_FILES]:
-        assert sentiment.adapter_kind(path) == "minilm"
+        assert adapter_kind(path) == "minilm"
 
 
 def test_train_cli_accepts_english_choice():
-    args = sentiment.build_parser().parse_args(["train", "--english", "smollm2", "--crossfit", "--only", "en"])
+    args = build_parser().parse_args(["train", "--english", "smollm2", "--crossfit", "--only", "en"])
     assert args.english == "smollm2" and args.crossfit
-    assert sentiment.build_parser().parse_args(["train"]).english == "both"
+    assert build_parser().parse_args(["train"]).english == "both"
 
 
 def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_path):
@@ -223,12 +222,10 @@ def test_sentiment_and_chat_llm_share_one_copy_of_the_weights(tiny_base, tmp_pat
     LLM's tensors (the LoRA-merged top layers excepted) and scores exactly as alone."""
     from bot.llm import shared_weights
     from bot.llm.hf import TransformersLLM
-    from tools.sentiment_train import save_adapter
-
     folder, _ = tiny_base
     base = sl.load_base(folder)
-    states, zero_shot = sl.encode_lower(TEXTS, base, cut=2)
-    tensors, meta = sl.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
+    states, zero_shot = tr.encode_lower(TEXTS, base, cut=2)
+    tensors, meta = tr.train_adapter(states, LABELS, zero_shot, base, cut=2, epochs=1, lr=1e-2,
                                      log=lambda *_: None)
     path = tmp_path / "a.safetensors"
     save_adapter(tensors, meta, path)

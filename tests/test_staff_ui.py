@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from web.staff_ui import latency_rows, packet_markdown, reply_summary, source_rows, turn_html
+from web.staff_ui.formatting import latency_rows, packet_markdown, reply_summary, source_rows, turn_html
 
 from .test_web import make_service, make_settings, write_shop
 
@@ -47,5 +47,7 @@ def test_packet_markdown_shows_the_handoff_story():
 def test_console_builds(tmp_path):
     from web.staff_ui import build_staff_ui
 
-    demo = build_staff_ui(make_service(make_settings(tmp_path)))
+    service = make_service(make_settings(tmp_path))
+    demo = build_staff_ui(service)
     assert demo.title == "Kefu — staff console" and demo.kefu_css
+    assert build_staff_ui(service, service.components).title == demo.title

@@ -8,9 +8,6 @@ on 127.0.0.1, on a free port, in a background thread).
 from __future__ import annotations
 
 import base64
-import threading
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,8 +34,10 @@ def make_settings(tmp, **overrides) -> Settings:
     return Settings(**(values | overrides))
 
 
-def make_service(settings: Settings, shop_dir=None):
-    """A ChatService with the fake LLM/embedder/sentiment and :class:`FakeRecommender`; the shop indexed."""
+def make_service(settings: Settings, shop_dir=None, **overrides):
+    """A ChatService with the fake LLM/embedder/sentiment and :class:`FakeRecommender`; the shop indexed.
+
+    ``overrides`` replace any of those collaborators (``llm=FakeLLM(delay=0.08)``)."""
     from bot.service import ChatService
     from knowledge.embedder import make_embedder
     from knowledge.ingest import ingest
@@ -48,28 +47,15 @@ def make_service(settings: Settings, shop_dir=None):
     knowledge = KnowledgeStore(settings, embedder)
     if shop_dir is not None:
         ingest(knowledge, [shop_dir], progress=False)
-    return ChatService(settings, knowledge=knowledge, embedder=embedder, recommender=FakeRecommender())
+    parts = dict(knowledge=knowledge, embedder=embedder, recommender=FakeRecommender()) | overrides
+    return ChatService(settings, **parts)
 
 
-@contextmanager
 def live_server(app):
-    """Serve ``app`` with uvicorn on 127.0.0.1:<free port>; yields the base URL."""
-    import uvicorn
+    """Serve ``app`` with uvicorn on 127.0.0.1:<free port>; a context manager yielding the base URL."""
+    from tests.fixtures.servers import serve_in_thread
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=2))
-    thread = threading.Thread(target=server.run, name="kefu-test-server", daemon=True)
-    thread.start()
-    deadline = time.time() + 60
-    while not server.started:
-        if time.time() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+    return serve_in_thread(app, timeout_graceful_shutdown=2)
 
 
 def basic(user: str, password: str) -> dict:
@@ -203,7 +189,7 @@ def test_widget_polls_staff_replies_while_handed_off(tmp_path):
     from web.shopper_ui import build_shopper_ui
 
     service = make_service(make_settings(tmp_path), write_shop(tmp_path / "shop"))
-    demo = build_shopper_ui(service, compact=True)
+    demo = build_shopper_ui(service, service.components, compact=True)
     poll = next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "poll")
     sid = service.sessions.ensure_session(None, "u1")
     case = service.desk.escalate(sid, "asked for a person", {})

@@ -43,6 +43,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from bot.turn import Chat
+from bot.validation import SESSION_ID_MAX, valid_id
+from web.api import UserId, bad_input_status
+
 log = logging.getLogger("kefu.openai")
 MODEL_ID = "kefu"
 CREATED = 1735689600  # 2025-01-01, the "created" of the kefu model entry
@@ -79,7 +83,7 @@ class CompletionRequest(BaseModel):
     messages: list[Message] = Field(min_length=1)
     stream: StrictBool = False
     stream_options: StreamOptions | None = None
-    user: StrictStr | None = Field(None, min_length=1, max_length=128)
+    user: UserId | None = None
     n: int | None = Field(None, ge=1)
     tools: list[Any] | None = None
 
@@ -109,140 +113,149 @@ def kefu_extras(reply) -> dict:
     return reply.to_api()
 
 
-def build_openai_router(service) -> APIRouter:
-    from bot.errors import BadInput
-    from web.api import bad_input_status
+def model_entry() -> dict:
+    return {"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": "kefu"}
 
+
+def build_openai_router(service: Chat) -> APIRouter:
+    """``/v1/models`` and ``/v1/chat/completions`` over ``service.stream``."""
     router = APIRouter()
 
     @router.get("/v1/models")
     async def models():
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": "kefu"}]}
+        return {"object": "list", "data": [model_entry()]}
 
     @router.get("/v1/models/{model_id}")
     async def model(model_id: str):
         if model_id != MODEL_ID:
             return openai_error(404, f"The model '{model_id}' does not exist", "model", "model_not_found")
-        return {"id": MODEL_ID, "object": "model", "created": CREATED, "owned_by": "kefu"}
+        return model_entry()
 
     @router.post("/v1/chat/completions")
     async def completions(request: Request):
-        try:
-            payload = json.loads(await request.body() or b"null")
-        except ValueError:
-            return openai_error(400, "The request body is not valid JSON.")
-        if not isinstance(payload, dict):
-            return openai_error(400, "The request body must be a JSON object.")
-        try:
-            body = CompletionRequest.model_validate(payload)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            param = ".".join(str(p) for p in err.get("loc", ())) or None
-            return openai_error(400, f"Invalid value for '{param}': {err.get('msg', 'invalid')}", param)
-        if body.model != MODEL_ID:
-            return openai_error(404, f"The model '{body.model}' does not exist; use '{MODEL_ID}'", "model", "model_not_found")
-        if (body.n or 1) > 1:
-            return openai_error(400, "Kefu returns one choice; 'n' must be 1.", "n")
-        if body.tools:
-            return openai_error(400, "Kefu does not call client tools; remove 'tools'.", "tools")
-        last = body.messages[-1]
-        if last.role != "user" or not last.text().strip():
-            return openai_error(400, "The last message must be a non-empty 'user' message.", "messages")
-        first_user = next(m.text() for m in body.messages if m.role == "user")
+        body = parse_request(await request.body())
+        if isinstance(body, JSONResponse):
+            return body
         header = request.headers.get("x-kefu-session")
-        if header is not None and not 0 < len(header) <= 64:
-            return openai_error(400, "X-Kefu-Session must be 1 to 64 characters.", "X-Kefu-Session")
+        if header is not None and not valid_id(header, SESSION_ID_MAX):
+            return openai_error(400, f"X-Kefu-Session must be 1 to {SESSION_ID_MAX} characters.", "X-Kefu-Session")
+        first_user = next(m.text() for m in body.messages if m.role == "user")
         session_id = header or derived_session(body.user, first_user)
         client = request.client.host if request.client else None
-        question = last.text()
-        completion_id = "chatcmpl-" + uuid.uuid4().hex
-        created = int(time.time())
-
-        events = service.stream(question, session_id=session_id, user_id=body.user, client=client)
-        try:  # the first event surfaces bad input before any byte is sent
-            first = await run_in_threadpool(next, events)
-        except BadInput as exc:
-            status = bad_input_status(exc)
-            code = {413: "context_length_exceeded", 429: "rate_limit_exceeded"}.get(status)
-            return openai_error(status, str(exc), "messages" if status != 429 else None, code,
-                                "rate_limit_error" if status == 429 else "invalid_request_error")
-        prompt_tokens = sum(words(m.text()) for m in body.messages)
-
+        events = service.stream(body.messages[-1].text(), session_id=session_id, user_id=body.user, client=client)
+        first = await first_event(events)
+        if isinstance(first, JSONResponse):
+            return first
+        completion = Completion(body)
         if not body.stream:
-            reply = first[1]
-            for kind, value in await run_in_threadpool(list, events):
-                if kind == "final":
-                    reply = value
-            return {
-                "id": completion_id,
-                "object": "chat.completion",
-                "created": created,
-                "model": MODEL_ID,
-                "system_fingerprint": None,
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": reply.reply, "refusal": None},
-                        "logprobs": None,
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": words(reply.reply),
-                    "total_tokens": prompt_tokens + words(reply.reply),
-                },
-                "kefu": kefu_extras(reply),
-            }
+            return completion.whole(first, await run_in_threadpool(list, events))
+        return StreamingResponse(
+            completion.sse(first, events), media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
 
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    return router
 
-        def chunk(delta: dict, finish: str | None = None, **extra) -> str:
-            obj = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": MODEL_ID,
-                "system_fingerprint": None,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-                **extra,
-            }
-            return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
 
+def parse_request(raw: bytes) -> CompletionRequest | JSONResponse:
+    """The request body, or the OpenAI-style 400/404 for a malformed or unsupported one."""
+    try:
+        payload = json.loads(raw or b"null")
+    except ValueError:
+        return openai_error(400, "The request body is not valid JSON.")
+    if not isinstance(payload, dict):
+        return openai_error(400, "The request body must be a JSON object.")
+    try:
+        body = CompletionRequest.model_validate(payload)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        param = ".".join(str(p) for p in err.get("loc", ())) or None
+        return openai_error(400, f"Invalid value for '{param}': {err.get('msg', 'invalid')}", param)
+    if body.model != MODEL_ID:
+        return openai_error(404, f"The model '{body.model}' does not exist; use '{MODEL_ID}'", "model", "model_not_found")
+    if (body.n or 1) > 1:
+        return openai_error(400, "Kefu returns one choice; 'n' must be 1.", "n")
+    if body.tools:
+        return openai_error(400, "Kefu does not call client tools; remove 'tools'.", "tools")
+    last = body.messages[-1]
+    if last.role != "user" or not last.text().strip():
+        return openai_error(400, "The last message must be a non-empty 'user' message.", "messages")
+    return body
+
+
+async def first_event(events):
+    """The turn's first event, or the 413/422/429 for a refused message (before any byte is sent)."""
+    from bot.errors import BadInput
+
+    try:
+        return await run_in_threadpool(next, events)
+    except BadInput as exc:
+        status = bad_input_status(exc)
+        code = {413: "context_length_exceeded", 429: "rate_limit_exceeded"}.get(status)
+        return openai_error(status, str(exc), "messages" if status != 429 else None, code,
+                            "rate_limit_error" if status == 429 else "invalid_request_error")
+
+
+class Completion:
+    """One completion's wire format: the whole ``chat.completion``, or its ``chat.completion.chunk`` events."""
+
+    def __init__(self, body: CompletionRequest):
+        self.id = "chatcmpl-" + uuid.uuid4().hex
+        self.created = int(time.time())
+        self.prompt_tokens = sum(words(m.text()) for m in body.messages)
+        self.include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    def envelope(self, kind: str) -> dict:
+        return {"id": self.id, "object": kind, "created": self.created, "model": MODEL_ID, "system_fingerprint": None}
+
+    def usage(self, reply_text: str) -> dict:
+        done = words(reply_text)
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": done, "total_tokens": self.prompt_tokens + done}
+
+    def whole(self, first, rest: list) -> dict:
+        reply = first[1]
+        for kind, value in rest:
+            if kind == "final":
+                reply = value
+        message = {"role": "assistant", "content": reply.reply, "refusal": None}
+        return self.envelope("chat.completion") | {
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
+            "usage": self.usage(reply.reply),
+            "kefu": kefu_extras(reply),
+        }
+
+    def chunk(self, delta: dict, finish: str | None = None, **extra) -> str:
+        obj = self.envelope("chat.completion.chunk") | {
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **extra,
+        }
+        return f"data: {json.dumps(obj, ensure_ascii=False)}\n\n"
+
+    async def sse(self, first, events):
+        """Server-sent events ending in ``data: [DONE]``; a failure after the headers is reported in-band."""
+        try:
+            async for line in self.chunks(first, events):
+                yield line
+        except Exception:  # noqa: BLE001 - headers are sent: report in-band, as OpenAI does
+            log.exception("streamed completion failed")
+            yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error', 'param': None, 'code': None}})}\n\n"
+        yield "data: [DONE]\n\n"
+
+    async def chunks(self, first, events):
         def rest():
             yield first
             yield from events
 
-        async def sse():
-            try:
-                async for line in turn_events():
-                    yield line
-            except Exception:  # noqa: BLE001 - headers are sent: report in-band, as OpenAI does
-                log.exception("streamed completion failed")
-                yield f"data: {json.dumps({'error': {'message': 'internal error', 'type': 'server_error', 'param': None, 'code': None}})}\n\n"
-            yield "data: [DONE]\n\n"
-
-        async def turn_events():
-            shown = ""
-            yield chunk({"role": "assistant", "content": ""})
-            async for kind, value in iterate_in_threadpool(rest()):
-                if kind == "delta" and value:
-                    shown += value
-                    yield chunk({"content": value})
-                elif kind == "final":
-                    tail = value.reply[len(shown):] if value.reply.startswith(shown) else ""
-                    if tail:
-                        yield chunk({"content": tail})
-                    yield chunk({}, "stop", kefu=kefu_extras(value))
-                    if include_usage:
-                        done = words(value.reply)
-                        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": done, "total_tokens": prompt_tokens + done}
-                        obj = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                               "model": MODEL_ID, "system_fingerprint": None, "choices": [], "usage": usage}
-                        yield f"data: {json.dumps(obj)}\n\n"
-
-        return StreamingResponse(
-            sse(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        )
-
-    return router
+        shown = ""
+        yield self.chunk({"role": "assistant", "content": ""})
+        async for kind, value in iterate_in_threadpool(rest()):
+            if kind == "delta" and value:
+                shown += value
+                yield self.chunk({"content": value})
+            elif kind == "final":
+                tail = value.reply[len(shown):] if value.reply.startswith(shown) else ""
+                if tail:
+                    yield self.chunk({"content": tail})
+                yield self.chunk({}, "stop", kefu=kefu_extras(value))
+                if self.include_usage:
+                    obj = self.envelope("chat.completion.chunk") | {"choices": [], "usage": self.usage(value.reply)}
+                    yield f"data: {json.dumps(obj)}\n\n"

@@ -11,6 +11,12 @@
   HTTP API (``/api/handoffs``) already uses, so one login serves both; the trade-off is
   no logout button (the browser forgets the login when it closes) and it must sit
   behind HTTPS outside localhost.
+- ``/api/*`` and ``/v1/*`` need ``Authorization: Bearer KEY`` with a key from
+  KEFU_API_KEYS when that is set (else 401 in the API's error shape); ``/api/*`` also takes a
+  staff login (Basic, as above), so the staff API keeps working. ``/healthz`` stays open for
+  load balancers. The shopper page and the widget need no key: their Gradio handlers call the
+  chat service in-process, so no key ever reaches a browser; who may frame the widget is the
+  ``frame-ancestors`` rule above.
 
 It is plain ASGI rather than ``BaseHTTPMiddleware`` so streamed responses (chat events,
 server-sent events) pass through untouched.
@@ -31,10 +37,13 @@ import logging
 import re
 import secrets
 
+from starlette.requests import Request
+
 log = logging.getLogger("kefu.security")
 
 STAFF_PREFIX = "/staff"
 WIDGET_PREFIX = "/widget"
+API_PREFIX, OPENAI_PREFIX = "/api", "/v1"
 REALM = 'Basic realm="Kefu staff", charset="UTF-8"'
 # scheme://host[:port], or a host wildcard such as https://*.example.com
 _ORIGIN = re.compile(r"^(https?://)(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -69,16 +78,61 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
+def staff_login(settings, header: str | None) -> tuple[str | None, str]:
+    """``(user, "ok")`` when ``header`` carries valid credentials from KEFU_STAFF_USERS, else
+    ``(None, why)`` with ``why`` one of ``"disabled"`` (no staff users), ``"missing"``, ``"wrong"``.
+
+    The one check behind the staff console, its HTTP API and the Gradio login.
+    """
+    users = settings.staff_credentials
+    if not users:
+        return None, "disabled"
+    if not header or header[:6].lower() != "basic ":
+        return None, "missing"
+    creds = basic_credentials(header)
+    expected = users.get(creds[0]) if creds else None
+    if expected is None or not secrets.compare_digest(expected.encode(), creds[1].encode()):
+        return None, "wrong"
+    return creds[0], "ok"
+
+
+def api_keys(settings) -> list[str]:
+    """KEFU_API_KEYS as a list: ``"k1, k2"`` → ``["k1", "k2"]`` (empty: the API is open)."""
+    return [k.strip() for k in re.split(r"[,\s]+", settings.api_keys or "") if k.strip()]
+
+
+def bearer_ok(keys: list[str], header: str | None) -> bool:
+    """True when ``header`` is ``Bearer K`` for a ``K`` in ``keys`` (compared in constant time).
+
+    >>> bearer_ok(["k1"], "Bearer k1"), bearer_ok(["k1"], "Bearer k2"), bearer_ok(["k1"], None)
+    (True, False, False)
+    """
+    if not header or header[:7].lower() != "bearer ":
+        return False
+    given = header[7:].strip().encode()
+    return any(secrets.compare_digest(given, key.encode()) for key in keys)
+
+
 def check_staff(settings, header: str | None) -> str | None:
     """The staff user name if ``header`` carries valid credentials from KEFU_STAFF_USERS."""
-    creds = basic_credentials(header)
-    users = settings.staff_credentials
-    if creds is None or not users:
-        return None
-    expected = users.get(creds[0])
-    if expected is None or not secrets.compare_digest(expected.encode(), creds[1].encode()):
-        return None
-    return creds[0]
+    return staff_login(settings, header)[0]
+
+
+def staff_dependency(settings):
+    """A FastAPI dependency for the staff HTTP API: the Basic-auth user name, else a 403 or 401."""
+    from fastapi import HTTPException
+
+    messages = {"missing": "staff credentials required", "wrong": "wrong user name or password"}
+
+    def staff(request: Request) -> str:
+        user, why = staff_login(settings, request.headers.get("authorization"))
+        if why == "disabled":
+            raise HTTPException(403, "staff access is disabled: set KEFU_STAFF_USERS")
+        if user is None:
+            raise HTTPException(401, messages[why], headers={"WWW-Authenticate": "Basic"})
+        return user
+
+    return staff
 
 
 def gradio_staff_user(settings):
@@ -88,6 +142,13 @@ def gradio_staff_user(settings):
         return check_staff(settings, request.headers.get("authorization"))
 
     return dependency
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -101,20 +162,24 @@ class SecurityMiddleware:
         self.app = app
         self.settings = settings
         self.widget_csp = frame_ancestors(settings.allowed_origin_list).encode()
+        self.keys = api_keys(settings)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] not in ("http", "websocket"):
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if _under(path, STAFF_PREFIX):
-            headers = dict((k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope.get("headers", []))
-            refusal = self._staff_refusal(headers.get("authorization"))
+            refusal = self._staff_refusal(_header(scope, b"authorization"))
             if refusal is not None:
                 if scope["type"] == "websocket":
                     return await send({"type": "websocket.close", "code": 1008})
                 return await self._respond(send, *refusal)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
+        if self.keys and (_under(path, API_PREFIX) or _under(path, OPENAI_PREFIX)):
+            refusal = self._key_refusal(path, _header(scope, b"authorization"))
+            if refusal is not None:
+                return await self._respond_json(scope, receive, send, refusal)
         widget = _under(path, WIDGET_PREFIX)
 
         async def send_with_headers(message):
@@ -133,10 +198,27 @@ class SecurityMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
+    def _key_refusal(self, path: str, authorization: str | None) -> str | None:
+        if bearer_ok(self.keys, authorization):
+            return None
+        if _under(path, API_PREFIX) and staff_login(self.settings, authorization)[0] is not None:
+            return None
+        if authorization and authorization[:7].lower() == "bearer ":
+            return "Invalid API key."
+        return "An API key is required: send Authorization: Bearer KEY (one of KEFU_API_KEYS)."
+
+    @staticmethod
+    async def _respond_json(scope, receive, send, message: str) -> None:
+        from web.errors import error
+
+        response = error(401, message, path=scope.get("path", ""), headers={"WWW-Authenticate": 'Bearer realm="Kefu API"'})
+        await response(scope, receive, send)
+
     def _staff_refusal(self, authorization: str | None) -> tuple[int, str, list] | None:
-        if not self.settings.staff_credentials:
+        user, why = staff_login(self.settings, authorization)
+        if why == "disabled":
             return 403, "The staff console is disabled. Set KEFU_STAFF_USERS=user:password to enable it.", []
-        if check_staff(self.settings, authorization) is None:
+        if user is None:
             message = "Staff login required." if authorization is None else "Wrong user name or password."
             return 401, message, [(b"www-authenticate", REALM.encode())]
         return None

@@ -7,11 +7,21 @@ instead of a stack trace. The user id may come from the page URL (``?user_id=u42
 store can pass its logged-in customer; the client address goes to the service for rate
 limiting.
 
-While a conversation is handed off to a person, a ``gr.Timer`` polls the session's stored
-turns every two seconds and shows staff replies as they arrive (it is off otherwise).
+The conversation survives reloads and new tabs: the session id is kept in the browser
+(``gr.BrowserState``, i.e. localStorage, one per browser and Kefu origin), and on load the
+page rebuilds the chat from the stored turns — answers, staff replies, join/resolve notes and
+the handoff state — in-process, so the page needs no API key. A stored session that belongs
+to another ``user_id`` than the page's is not restored (a shared computer, another customer).
 
-A click on a recommendation card is recorded (``desk.analytics.record_click``, through a
-Gradio server function, so it works under any mount path) and announced to the embedding
+While a conversation is handed off to a person, a ``gr.Timer`` polls the session's stored
+turns every two seconds and shows staff replies as they arrive (it is off otherwise). Staff
+replies are their own bubbles with the staff member's name; queue notices, staff and system
+notes have no 👍/👎. What is shown is built by ``web/chat_render.py`` (shopper text as
+text, replies as safe Markdown).
+
+A click on a recommendation card is recorded (``web.clicks.record_recommendation_click``, as
+``POST /api/recommendations/click`` does, through a Gradio server function, so it works under
+any mount path) and announced to the embedding
 page with ``postMessage({type: "kefu:recommendation", item_id, title})`` so the store can
 open its product page.
 
@@ -21,8 +31,12 @@ here: every turn is ``service.stream``.
 """
 
 
+import hashlib
 import html
 import logging
+
+from bot.turn import HANDED_OFF
+from web.chat_render import cards_html, conversation, format_reply, handed_off, rateable, shopper_text, staff_message
 
 log = logging.getLogger("kefu.ui")
 
@@ -46,8 +60,15 @@ CSS = """
 .kefu-card.kefu-clicked {border-color:var(--color-accent)}
 .kefu-sources {font-size:12px;color:var(--body-text-color-subdued);border-top:1px solid var(--border-color-primary);
                margin-top:6px;padding-top:4px}
-.kefu-staff {font-size:12px;color:var(--body-text-color-subdued)}
 footer {display:none !important}
+/* a person's reply: its own bubble, a name tag, no rating buttons (see web/chat_render.py) */
+.kefu-staff {display:flex;align-items:center;gap:6px;font-size:12px;font-weight:600;color:#0b5f4a}
+.kefu-avatar {width:20px;height:20px;border-radius:50%;background:#0b8a6b;color:#fff;display:inline-flex;
+              align-items:center;justify-content:center;font-size:11px}
+.message:has(.kefu-staff) {background:#e6f4ef !important;border:1px solid #9fd3c1 !important}
+.kefu-note {font-size:12.5px;color:var(--body-text-color-subdued)}
+.message-row:has(.kefu-norate) + .message-buttons button[aria-label="Like"],
+.message-row:has(.kefu-norate) + .message-buttons button[aria-label="Dislike"] {display:none !important}
 """
 
 # The widget: the whole page is one flex column of the frame's height; the chat log
@@ -90,183 +111,197 @@ element.addEventListener('click', async (event) => {
 """
 
 
-def short(text: str, n: int) -> str:
-    """``text`` cut at a word boundary to at most ``n`` characters, with an ellipsis."""
-    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "…"
-
-
-def format_reply(reply: dict) -> str:
-    """Assistant message markdown: the answer, then its numbered sources."""
-    text = reply["reply"]
-    if reply.get("sources"):
-        items = "<br>".join(
-            f"[{n}] <b>{html.escape(s['title'])}</b> — {html.escape(short(s['snippet'], 110))}"
-            for n, s in enumerate(reply["sources"], start=1)
-        )
-        text += f"\n\n<div class='kefu-sources'>Sources:<br>{items}</div>"
-    if reply.get("handoff", {}).get("state") not in (None, "bot") and "support team" not in text:
-        text += "\n\n*A member of our support team has been asked to join this conversation.*"
-    return text
-
-
-def cards_html(recommendations: list[dict], session_id: str | None = None, user_id: str | None = None) -> str:
-    """Recommendation cards (buttons carrying the item id for click tracking)."""
-    if not recommendations:
-        return ""
-    attr = html.escape
-    cards = "".join(
-        f"<button type='button' class='kefu-card' data-item='{attr(r['item_id'])}' data-title='{attr(r['title'])}' "
-        f"data-session='{attr(session_id or '')}' data-user='{attr(user_id or '')}'>"
-        f"<b>{attr(r['title'])}</b><small>{attr(r['reason'])}</small></button>"
-        for r in recommendations
-    )
-    return f"<div class='kefu-cards-title'>You might like</div><div class='kefu-cards'>{cards}</div>"
-
-
-def staff_message(turn) -> dict | None:
-    """A staff or system turn as a chat message (None for bookkeeping turns)."""
-    data = turn.data or {}
-    if turn.role == "staff":
-        who = html.escape(str(data.get("staff") or "Support"))
-        return {"role": "assistant", "content": f"<span class='kefu-staff'>{who} · support team</span>\n\n{turn.text}"}
-    if turn.role == "system" and data.get("event") in ("take", "resolve"):
-        text = "A member of our team joined the chat." if data["event"] == "take" else "Our team marked this conversation as resolved."
-        return {"role": "assistant", "content": f"*{text}*"}
-    return None
-
-
-def build_shopper_ui(service, compact: bool = False):
-    """A ``gr.Blocks`` chat bound to ``service``; ``compact`` is the iframe widget."""
+def build_shopper_ui(service, components, compact: bool = False):
+    """A ``gr.Blocks`` chat: turns go through ``service``; ``components`` (a ``bot.components.Components``)
+    supply the session store and the recommender; ``compact`` is the iframe widget."""
     import gradio as gr
 
-    from bot.errors import BadInput
 
     def record_click(item_id: str, session_id: str = "", user_id: str = "") -> bool:
         """Called from the cards' JavaScript: store one click on a recommendation."""
-        from desk.analytics import record_click as store_click
+        from web.clicks import record_recommendation_click
 
-        if not isinstance(item_id, str) or not 0 < len(item_id) <= 128 or service.recommender.item(item_id) is None:
-            return False
-        sid = session_id if isinstance(session_id, str) and 0 < len(session_id) <= 64 else None
-        uid = user_id if isinstance(user_id, str) and 0 < len(user_id) <= 128 else None
-        store_click(service.sessions, item_id, sid, uid)
-        if uid:
-            service.sessions.add_event(uid, item_id, "view")
-        return True
+        return record_recommendation_click(components.sessions, components.recommender, item_id, session_id, user_id)
 
     with gr.Blocks(title="Kefu — shop assistant", fill_height=True) as demo:
         session_id = gr.State(None)
         turn_ids = gr.State([])  # turn id per chatbot message index (None for user / staff messages)
         seen = gr.State([])  # staff/system turn ids already shown
-        with gr.Column(elem_id="kefu-widget" if compact else "kefu-page", scale=1):
-            if compact:
-                gr.HTML(
-                    "<div class='kefu-head'><div class='dot'>" + CHAT_ICON + "</div><div><b>Shop assistant</b>"
-                    "<small>Answers from our catalogue and policies</small></div></div>",
-                    elem_id="kefu-head", padding=False,
-                )
-            else:
-                gr.Markdown("## 🛍️ Kefu — ask our shop assistant\nAnswers come from our catalogue and policies, with sources.")
-            banner = gr.HTML("", visible=False, elem_classes=["kefu-banner"])
-            chatbot = gr.Chatbot(
-                elem_id="kefu-chat",
-                height=None if compact else 520,
-                scale=1,
-                show_label=False,
-                feedback_options=("Like", "Dislike"),
-                sanitize_html=True,
-                buttons=[] if compact else ["copy"],
-                layout="bubble",
-                placeholder="**Hi! How can I help?**\n\nAsk about products, orders, shipping or returns.",
-            )
-            cards = gr.HTML("", elem_id="kefu-cards", js_on_load=CARDS_JS, server_functions=[record_click], padding=False)
-            with gr.Row(elem_id="kefu-input", equal_height=True):
-                box = gr.Textbox(
-                    placeholder="Ask a question…" if compact else "Ask about products, orders, shipping, returns…", show_label=False, scale=8,
-                    autofocus=not compact, max_length=service.settings.max_message_chars, elem_id="kefu-box",
-                    container=False,
-                )
-                send = gr.Button("Send", variant="primary", scale=1, min_width=70, elem_id="kefu-send")
-            if not compact:
-                gr.Examples(EXAMPLES, inputs=box, label="Try asking")
+        remembered = gr.BrowserState(None, storage_key="kefu-session", secret=browser_secret(components.settings))
+        chatbot, cards, banner, box, send = page_layout(compact, components.settings.max_message_chars, record_click)
         timer = gr.Timer(POLL_SECONDS, active=False)
-
-        def respond(message, history, sid, tids, request: gr.Request):
-            history = list(history or [])
-            tids = list(tids or [])
-            query = dict(request.query_params) if request else {}
-            user_id = (query.get("user_id") or "").strip()[:128] or None
-            client = request.client.host if request and request.client else None
-            idle = gr.update()
-            if not (message or "").strip():
-                yield history, sid, tids, "", idle, gr.update(visible=False), idle
-                return
-            history += [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-            tids += [None, None]
-            yield history, sid, tids, "", idle, gr.update(visible=False), idle
-            shown = ""
-            try:
-                for kind, value in service.stream(message, session_id=sid, user_id=user_id, client=client):
-                    if kind == "delta":
-                        shown += value
-                        history[-1] = {"role": "assistant", "content": shown}
-                        yield history, sid, tids, "", idle, gr.update(visible=False), idle
-                    elif kind == "final":
-                        reply = value.to_api()
-                        sid = reply["session_id"]
-                        handed_off = reply["handoff"]["state"] in ("waiting_for_human", "human")
-                        if reply["reply"].strip():
-                            tids[-1] = reply["turn_id"] if reply["intent"] != "handoff" else None  # no rating on a queued message
-                            history[-1] = {"role": "assistant", "content": format_reply(reply)}
-                        else:  # a person has the conversation: the bot stays quiet
-                            history, tids = history[:-1], tids[:-1]
-                        yield (
-                            history, sid, tids, "", cards_html(reply["recommendations"], sid, user_id),
-                            gr.update(visible=False), gr.Timer(active=handed_off),
-                        )
-            except BadInput as exc:
-                yield history[:-2], sid, tids[:-2], message, idle, gr.update(value=html.escape(str(exc)), visible=True), idle
-            except Exception:  # noqa: BLE001 - the shopper sees a banner, the log gets the trace
-                log.exception("chat turn failed")
-                yield (
-                    history[:-1], sid, tids[:-1], message, idle,
-                    gr.update(value="Sorry — something went wrong on our side. Please try again in a moment.", visible=True),
-                    idle,
-                )
-
-        def poll(sid, history, tids, shown_ids):
-            """New staff replies / join and resolve notes while handed off."""
-            if not sid:
-                return gr.update(), tids, shown_ids, gr.Timer(active=False)
-            session = service.sessions.get_session(sid)
-            history, tids, shown_ids = list(history or []), list(tids or []), list(shown_ids or [])
-            added = False
-            for turn in service.sessions.turns(sid):
-                if turn.role in ("staff", "system") and turn.id not in shown_ids:
-                    shown_ids.append(turn.id)
-                    message = staff_message(turn)
-                    if message:
-                        history.append(message)
-                        tids.append(None)
-                        added = True
-            still = session is not None and session.handoff_state in ("waiting_for_human", "human")
-            return (history if added else gr.update()), tids, shown_ids, gr.Timer(active=still)
-
-        def on_feedback(sid, tids, data: gr.LikeData):
-            index = data.index if isinstance(data.index, int) else data.index[0]
-            if not sid or index >= len(tids) or tids[index] is None:
-                return
-            rating = 1 if data.liked else -1
-            try:
-                service.sessions.add_feedback(sid, tids[index], rating, by="shopper")
-            except KeyError:
-                log.warning("feedback for unknown turn %s", tids[index])
-
-        outputs = [chatbot, session_id, turn_ids, box, cards, banner, timer]
+        outputs = [chatbot, session_id, turn_ids, box, cards, banner, timer, remembered]
+        demo.load(restorer(components), remembered, [chatbot, session_id, turn_ids, seen, timer, remembered],
+                  api_visibility="private", show_progress="hidden")
+        respond = responder(service)
         for trigger in (box.submit, send.click):
             trigger(respond, [box, chatbot, session_id, turn_ids], outputs, concurrency_limit=None, api_visibility="private")
-        timer.tick(poll, [session_id, chatbot, turn_ids, seen], [chatbot, turn_ids, seen, timer], api_visibility="private",
-                   show_progress="hidden")
-        chatbot.like(on_feedback, [session_id, turn_ids], None, api_visibility="private")
+        timer.tick(poller(components), [session_id, chatbot, turn_ids, seen], [chatbot, turn_ids, seen, timer],
+                   api_visibility="private", show_progress="hidden")
+        chatbot.like(feedback_handler(components), [session_id, turn_ids], None, api_visibility="private")
+        # The chat's clear button starts a new conversation: the next message opens a new session.
+        chatbot.clear(lambda: (None, [], [], None, gr.Timer(active=False)), None,
+                      [session_id, turn_ids, seen, remembered, timer], api_visibility="private")
     demo.kefu_css = COMPACT_CSS if compact else CSS
     return demo
+
+
+def browser_secret(settings) -> str:
+    """The key ``gr.BrowserState`` encrypts the stored session id with: stable across restarts of one
+    installation (a random one per start would forget every conversation), different between installations."""
+    return hashlib.sha256(f"kefu-browser-state:{settings.data_dir.resolve()}".encode()).hexdigest()
+
+
+def restorer(components):
+    """The page-load handler: the remembered session's conversation, or a fresh chat."""
+    import gradio as gr
+
+    from bot.validation import USER_ID_MAX
+
+    def restore(sid, request: gr.Request):
+        fresh = [], None, [], [], gr.Timer(active=False), None
+        session = components.sessions.get_session(sid) if isinstance(sid, str) and sid else None
+        if session is None:
+            return fresh
+        query = dict(request.query_params) if request else {}
+        user_id = (query.get("user_id") or "").strip()[:USER_ID_MAX] or None
+        if session.user_id and session.user_id != user_id:
+            return fresh
+        messages, tids, shown = conversation(components.sessions.turns(sid))
+        return messages, sid, tids, shown, gr.Timer(active=handed_off(session)), sid
+
+    return restore
+
+
+def page_layout(compact: bool, max_chars: int, record_click):
+    """The page's parts, inside the current ``gr.Blocks``: (chatbot, cards, banner, box, send)."""
+    import gradio as gr
+
+    with gr.Column(elem_id="kefu-widget" if compact else "kefu-page", scale=1):
+        if compact:
+            gr.HTML(
+                "<div class='kefu-head'><div class='dot'>" + CHAT_ICON + "</div><div><b>Shop assistant</b>"
+                "<small>Answers from our catalogue and policies</small></div></div>",
+                elem_id="kefu-head", padding=False,
+            )
+        else:
+            gr.Markdown("## 🛍️ Kefu — ask our shop assistant\nAnswers come from our catalogue and policies, with sources.")
+        banner = gr.HTML("", visible=False, elem_classes=["kefu-banner"])
+        chatbot = gr.Chatbot(
+            elem_id="kefu-chat",
+            height=None if compact else 520,
+            scale=1,
+            show_label=False,
+            feedback_options=("Like", "Dislike"),
+            sanitize_html=True,
+            buttons=[] if compact else ["copy"],
+            layout="bubble",
+            group_consecutive_messages=False,  # a staff reply is its own bubble, not part of the bot's
+            placeholder="**Hi! How can I help?**\n\nAsk about products, orders, shipping or returns.",
+        )
+        cards = gr.HTML("", elem_id="kefu-cards", js_on_load=CARDS_JS, server_functions=[record_click], padding=False)
+        with gr.Row(elem_id="kefu-input", equal_height=True):
+            box = gr.Textbox(
+                placeholder="Ask a question…" if compact else "Ask about products, orders, shipping, returns…", show_label=False, scale=8,
+                autofocus=not compact, max_length=max_chars, elem_id="kefu-box",
+                container=False,
+            )
+            send = gr.Button("Send", variant="primary", scale=1, min_width=70, elem_id="kefu-send")
+        if not compact:
+            gr.Examples(EXAMPLES, inputs=box, label="Try asking")
+    return chatbot, cards, banner, box, send
+
+
+def responder(service):
+    """The send handler: streams the turn into the chat.
+
+    Outputs (chatbot, session, turn ids, box, cards, banner, timer, remembered session id)."""
+    import gradio as gr
+
+    from bot.errors import BadInput
+    from bot.validation import USER_ID_MAX
+    from web.chat_render import safe_markdown
+
+    def respond(message, history, sid, tids, request: gr.Request):
+        history = list(history or [])
+        tids = list(tids or [])
+        query = dict(request.query_params) if request else {}
+        user_id = (query.get("user_id") or "").strip()[:USER_ID_MAX] or None
+        client = request.client.host if request and request.client else None
+        idle, quiet = gr.update(), gr.update(visible=False)
+        if not (message or "").strip():
+            yield history, sid, tids, "", idle, quiet, idle, idle
+            return
+        history += [{"role": "user", "content": shopper_text(message)}, {"role": "assistant", "content": "…"}]
+        tids += [None, None]
+        yield history, sid, tids, "", idle, quiet, idle, idle
+        shown = ""
+        try:
+            for kind, value in service.stream(message, session_id=sid, user_id=user_id, client=client):
+                if kind == "delta":
+                    shown += value
+                    history[-1] = {"role": "assistant", "content": safe_markdown(shown)}
+                    yield history, sid, tids, "", idle, quiet, idle, idle
+                elif kind == "final":
+                    reply = value.to_api() | {"mode": str(value.mode)}
+                    sid = reply["session_id"]
+                    if reply["reply"].strip():
+                        tids[-1] = reply["turn_id"] if rateable(reply) else None
+                        history[-1] = {"role": "assistant", "content": format_reply(reply)}
+                    else:  # a person has the conversation: the bot stays quiet
+                        history, tids = history[:-1], tids[:-1]
+                    active = reply["handoff"]["state"] in HANDED_OFF
+                    cards = cards_html(reply["recommendations"], sid, user_id)
+                    yield history, sid, tids, "", cards, quiet, gr.Timer(active=active), sid
+        except BadInput as exc:
+            banner = gr.update(value=html.escape(str(exc)), visible=True)
+            yield history[:-2], sid, tids[:-2], message, idle, banner, idle, idle
+        except Exception:  # noqa: BLE001 - the shopper sees a banner, the log gets the trace
+            log.exception("chat turn failed")
+            banner = gr.update(value="Sorry — something went wrong on our side. Please try again in a moment.",
+                               visible=True)
+            yield history[:-1], sid, tids[:-1], message, idle, banner, idle, idle
+
+    return respond
+
+
+def poller(components):
+    """The timer handler while handed off: new staff replies and join/resolve notes."""
+    import gradio as gr
+
+    def poll(sid, history, tids, shown_ids):
+        if not sid:
+            return gr.update(), tids, shown_ids, gr.Timer(active=False)
+        sessions = components.sessions
+        session = sessions.get_session(sid)
+        history, tids, shown_ids = list(history or []), list(tids or []), list(shown_ids or [])
+        added = False
+        for turn in sessions.turns(sid):
+            if turn.role in ("staff", "system") and turn.id not in shown_ids:
+                shown_ids.append(turn.id)
+                message = staff_message(turn)
+                if message:
+                    history.append(message)
+                    tids.append(None)
+                    added = True
+        still = handed_off(session)
+        return (history if added else gr.update()), tids, shown_ids, gr.Timer(active=still)
+
+    return poll
+
+
+def feedback_handler(components):
+    """👍/👎 on an answer: stored as the shopper's rating of that turn."""
+    import gradio as gr
+
+    def on_feedback(sid, tids, data: gr.LikeData):
+        index = data.index if isinstance(data.index, int) else data.index[0]
+        if not sid or index >= len(tids) or tids[index] is None:
+            return
+        rating = 1 if data.liked else -1
+        try:
+            components.sessions.add_feedback(sid, tids[index], rating, by="shopper")
+        except KeyError:
+            log.warning("feedback for unknown turn %s", tids[index])
+
+    return on_feedback

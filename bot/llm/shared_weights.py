@@ -1,7 +1,8 @@
 """One copy per process of a local model folder's weights.
 
-The chat LLM (:mod:`bot.llm.hf`) and the English sentiment model
-(:mod:`bot.sentiment.smollm2`) both run the bundled SmolLM2-135M from the same dequantised folder.
+With ``KEFU_LLM=transformers``, the chat LLM (:mod:`bot.llm.hf`) and the English sentiment model
+(:mod:`bot.sentiment.smollm2`) both run the bundled SmolLM2-135M from the same dequantised folder
+(the default llama.cpp backend reads the GGUF itself and shares nothing with torch).
 Each loads the weights its own way (transformers' ``from_pretrained``; safetensors plus a small
 Llama of our own), so without sharing the process holds two fp32 copies (~0.54 GB each). Every
 loader of a folder passes the tensors it is about to use through :func:`share`, which hands

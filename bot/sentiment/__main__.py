@@ -1,5 +1,10 @@
-"""``python -m bot.sentiment evaluate|train …`` (see :func:`bot.sentiment.base.main`)."""
+"""``python -m bot.sentiment evaluate|train …``: the offline commands of :mod:`tools.sentiment.cli`."""
 
-from bot.sentiment.base import main
 
-raise SystemExit(main())
+def _main() -> int:
+    from tools.sentiment.cli import main
+
+    return main()
+
+
+raise SystemExit(_main())

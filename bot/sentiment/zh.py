@@ -1,8 +1,8 @@
 """Chinese sentiment: hashed character n-grams + logistic regression, shipped as a small npz.
 
-The bundled MiniLM encoder is English-only, so Chinese shopper messages (see
-:func:`bot.sentiment.is_chinese`) go to this model. It is trained by
-``python -m bot.sentiment train`` on the *training part* of
+The English models are English-only, so Chinese shopper messages (see
+:func:`bot.sentiment.base.is_chinese`) go to this model. It is trained by
+``python -m bot.sentiment train`` (:mod:`tools.sentiment.train_zh`) on the *training part* of
 ``online_shopping_10_cats.zip`` (SophonPlus ChineseNlpCorpus, 62,774 labelled product and
 hotel reviews) and reported on the held-out part, which is never used for fitting or tuning.
 
@@ -25,24 +25,21 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment_zh.npz"
+from bot.sentiment.base import MODELS_DIR, require_file
+
+MODEL_PATH = MODELS_DIR / "sentiment_zh.npz"
 N_FEATURES = 2**18
 NGRAMS = (1, 3)
-SPLIT_SEED = 20240607
-TEST_FRACTION = 0.2
-C = 4.0  # inverse L2 strength, fixed a priori (sklearn's default is 1.0; more data → weaker prior)
 
 
-def _vectorizer():
+def vectorizer():
+    """The fixed feature map: text → (n, N_FEATURES) sparse, binary, L2-normalised."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     return HashingVectorizer(
@@ -56,33 +53,6 @@ def _vectorizer():
     )
 
 
-def load_online_shopping(path: Path) -> tuple[list[str], np.ndarray]:
-    """Deduplicated ``(reviews, labels)`` from ``online_shopping_10_cats.zip`` (or its csv)."""
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(path) as zf:
-            name = next(n for n in zf.namelist() if n.endswith(".csv"))
-            text = zf.read(name).decode("utf-8-sig")
-    else:
-        text = path.read_text(encoding="utf-8-sig")
-    seen: set[str] = set()
-    texts, labels = [], []
-    for row in csv.DictReader(io.StringIO(text)):
-        review = (row.get("review") or "").strip().lstrip("\ufeff")
-        if not review or review in seen or row.get("label") not in ("0", "1"):
-            continue
-        seen.add(review)
-        texts.append(review)
-        labels.append(int(row["label"]))
-    return texts, np.asarray(labels, dtype=np.int64)
-
-
-def split(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train indices, held-out test indices) for ``n`` deduplicated reviews; fixed seed."""
-    order = np.random.default_rng(SPLIT_SEED).permutation(n)
-    cut = n - int(round(n * TEST_FRACTION))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
-
 @dataclass
 class ChineseSentiment:
     """Binary logistic regression over hashed char n-grams; ``coef`` has shape (N_FEATURES,)."""
@@ -94,18 +64,9 @@ class ChineseSentiment:
         """P(positive) for each text, shape (n,)."""
         if not texts:
             return np.zeros(0)
-        x = _vectorizer().transform(list(texts))  # (n, N_FEATURES) sparse
+        x = vectorizer().transform(list(texts))  # (n, N_FEATURES) sparse
         logits = x @ self.coef.astype(np.float64) + self.intercept
         return 1.0 / (1.0 + np.exp(-np.asarray(logits).ravel()))
-
-    @classmethod
-    def train(cls, texts: list[str], labels: np.ndarray) -> ChineseSentiment:
-        from sklearn.linear_model import LogisticRegression
-
-        x = _vectorizer().transform(list(texts))
-        clf = LogisticRegression(C=C, max_iter=2000, solver="liblinear")
-        clf.fit(x, labels)
-        return cls(coef=clf.coef_[0].astype(np.float16), intercept=float(clf.intercept_[0]))
 
     def save(self, path: Path = MODEL_PATH) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -119,9 +80,7 @@ class ChineseSentiment:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ChineseSentiment:
-        if not path.is_file():
-            raise FileNotFoundError(f"Chinese sentiment weights missing: {path} "
-                                    "(run: python -m bot.sentiment train)")
+        require_file(path, "Chinese sentiment weights")
         with np.load(path, allow_pickle=False) as z:
             if int(z["n_features"][0]) != N_FEATURES or tuple(z["ngrams"]) != NGRAMS:
                 raise ValueError(f"{path} was trained with other features; retrain it")

@@ -1,6 +1,6 @@
 """The ``Recommender`` seam: one interface for every model, in the spirit of benfred/implicit.
 
-A model is fitted on :class:`~recommender.data.Interactions` and then scores *profiles*:
+A model is fitted on :class:`~recommender.interactions.Interactions` and then scores *profiles*:
 sparse user × item rows of recency-weighted event weights. Every user — one seen in
 training, one with new events, one never seen — is scored from a profile, so fold-in at
 request time is the normal path, not a special case (the models with learned user vectors
@@ -14,7 +14,7 @@ and ``arrays.npz`` (numbers only, loaded with ``allow_pickle=False``).
 
 Example::
 
-    >>> from recommender.data import Interactions
+    >>> from recommender.interactions import Interactions
     >>> inter = Interactions.from_records([("u", "a", 1), ("u", "b", 2), ("v", "a", 1), ("v", "c", 2)])
     >>> model = make_model("itemknn").fit(inter)
     >>> ids, scores = model.recommend("u", k=1)
@@ -33,12 +33,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from recommender.data import Interactions
+from recommender.interactions import Interactions
 
 #: name → "module:Class"; imported on first use so that importing this module loads no torch.
 MODELS: dict[str, str] = {
     "popularity": "recommender.models.popularity:PopularityRecommender",
     "itemknn": "recommender.models.itemknn:ItemKNNRecommender",
+    "ease": "recommender.models.ease:EASERecommender",
     "bpr": "recommender.models.bpr:BPRRecommender",
     "lightgcn": "recommender.models.lightgcn:LightGCNRecommender",
     "hybrid": "recommender.models.hybrid:HybridRecommender",

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.data import Interactions
+from recommender.interactions import Interactions
 from recommender.models.factors import FactorRecommender
-from recommender.training import fit_loop, prepare_torch, validation_ndcg
+from recommender.models.torch_loop import fit_loop, optimiser_step, prepare_torch, validation_ndcg
 
 
 class BPRRecommender(FactorRecommender):
@@ -58,10 +58,7 @@ class BPRRecommender(FactorRecommender):
             x = (eu * (ei - ej)).sum(1) + (bias(i) - bias(j)).squeeze(1)
             loss = -torch.nn.functional.logsigmoid(x).mean()
             loss = loss + p["reg"] * (eu.pow(2).sum() + ei.pow(2).sum() + ej.pow(2).sum()) / len(idx)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return float(loss.detach())
+            return optimiser_step(opt, loss)
 
         def export() -> None:
             with torch.no_grad():

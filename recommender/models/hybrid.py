@@ -43,10 +43,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from recommender.interactions import Interactions
 from recommender.models.base import Recommender
-from recommender.data import Interactions
 from recommender.models.neighbours import NEIGHBOUR_DEFAULTS, NeighbourTermMixin
-from recommender.training import fit_loop, prepare_torch, validation_ndcg
+from recommender.models.torch_loop import fit_loop, optimiser_step, prepare_torch, validation_ndcg
 
 
 class HybridRecommender(NeighbourTermMixin, Recommender):
@@ -126,17 +126,8 @@ class HybridRecommender(NeighbourTermMixin, Recommender):
         seen = np.bincount(interactions.items, minlength=ni) > 0  # (ni,)
         hist, hw, targets = self._examples(interactions)
         text = torch.as_tensor(self.text, device=dev)
-        e_in = torch.nn.Embedding(ni + 1, d, padding_idx=ni).to(dev)  # row ni = padding
-        e_out = torch.nn.Embedding(ni, d).to(dev)
-        p_in = torch.nn.Linear(tdim, d, bias=False).to(dev)
-        p_out = torch.nn.Linear(tdim, d, bias=False).to(dev)
-        bias = torch.nn.Parameter(torch.zeros(ni, device=dev))
-        for emb in (e_in, e_out):
-            torch.nn.init.normal_(emb.weight, std=0.05)
-            with torch.no_grad():
-                emb.weight[~torch.as_tensor(np.append(seen, False)[: emb.weight.shape[0]], device=dev)] = 0.0
-        modules = [e_in, e_out, p_in, p_out]
-        params = [q for mod in modules for q in mod.parameters()] + [bias]
+        e_in, e_out, p_in, p_out, bias = _build_layers(ni, d, tdim, seen, dev)
+        params = [q for mod in (e_in, e_out, p_in, p_out) for q in mod.parameters()] + [bias]
         opt = torch.optim.Adam(params, lr=p["lr"], weight_decay=p["weight_decay"])
         hist_t = torch.as_tensor(np.where(hist < 0, ni, hist), device=dev)
         hw_t = torch.as_tensor(hw, device=dev)
@@ -177,24 +168,10 @@ class HybridRecommender(NeighbourTermMixin, Recommender):
                 clash = (cand.unsqueeze(0) == y.unsqueeze(1)) & ~torch.eye(b, len(cand), dtype=torch.bool, device=dev)
                 logits = logits.masked_fill(clash, float("-inf"))
                 loss = torch.nn.functional.cross_entropy(logits, torch.arange(b, device=dev))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return float(loss.detach())
+            return optimiser_step(opt, loss)
 
         def export() -> None:
-            with torch.no_grad():
-                self.id_in = e_in.weight[:ni].detach().cpu().numpy().astype(np.float32)
-                self.id_out = e_out.weight.detach().cpu().numpy().astype(np.float32)
-                self.proj_in = p_in.weight.detach().cpu().numpy().T.astype(np.float32)  # (tdim, d)
-                self.proj_out = p_out.weight.detach().cpu().numpy().T.astype(np.float32)
-                self.bias = bias.detach().cpu().numpy().astype(np.float32)
-            self.id_in[~seen] = 0.0
-            self.id_out[~seen] = 0.0
-            cold = float(np.quantile(self.bias[seen], p["cold_bias_quantile"])) if seen.any() else 0.0
-            self.bias[~seen] = cold
-            self.cold_bias = np.float32(cold)
-            self._finish()
+            self._export(e_in, e_out, p_in, p_out, bias, seen)
 
         def validate() -> float:
             export()
@@ -208,6 +185,27 @@ class HybridRecommender(NeighbourTermMixin, Recommender):
         )
         export()
         self._fit_neighbours(interactions, valid)
+
+    def _export(self, e_in, e_out, p_in, p_out, bias, seen: np.ndarray) -> None:
+        """Copy the trained torch weights into the numpy arrays the model serves from.
+
+        Items never seen in training keep zero id vectors and get the cold bias (a quantile
+        of the seen items' biases), so text alone places them.
+        """
+        import torch
+
+        with torch.no_grad():
+            self.id_in = e_in.weight[: len(seen)].detach().cpu().numpy().astype(np.float32)
+            self.id_out = e_out.weight.detach().cpu().numpy().astype(np.float32)
+            self.proj_in = p_in.weight.detach().cpu().numpy().T.astype(np.float32)  # (tdim, d)
+            self.proj_out = p_out.weight.detach().cpu().numpy().T.astype(np.float32)
+            self.bias = bias.detach().cpu().numpy().astype(np.float32)
+        self.id_in[~seen] = 0.0
+        self.id_out[~seen] = 0.0
+        cold = float(np.quantile(self.bias[seen], self.params["cold_bias_quantile"])) if seen.any() else 0.0
+        self.bias[~seen] = cold
+        self.cold_bias = np.float32(cold)
+        self._finish()
 
     def _complete_neighbours(self) -> None:
         self._lend_neighbours(np.nonzero(self.knn_sim.getnnz(axis=0) == 0)[0])
@@ -322,3 +320,23 @@ class HybridRecommender(NeighbourTermMixin, Recommender):
         self.cold_bias = np.float32(arrays["cold_bias"][0])
         self._set_neighbour_arrays(arrays, len(self.text))
         self._finish()
+
+
+def _build_layers(ni: int, d: int, tdim: int, seen: np.ndarray, dev):
+    """The hybrid's trainable parts on ``dev``: id embeddings in/out (unseen items zeroed;
+    ``e_in`` has a padding row ``ni``), text projections in/out (tdim → d), item bias (ni,).
+
+    Built in this order so that a seed gives the same initial weights every run.
+    """
+    import torch
+
+    e_in = torch.nn.Embedding(ni + 1, d, padding_idx=ni).to(dev)  # row ni = padding
+    e_out = torch.nn.Embedding(ni, d).to(dev)
+    p_in = torch.nn.Linear(tdim, d, bias=False).to(dev)
+    p_out = torch.nn.Linear(tdim, d, bias=False).to(dev)
+    bias = torch.nn.Parameter(torch.zeros(ni, device=dev))
+    for emb in (e_in, e_out):
+        torch.nn.init.normal_(emb.weight, std=0.05)
+        with torch.no_grad():
+            emb.weight[~torch.as_tensor(np.append(seen, False)[: emb.weight.shape[0]], device=dev)] = 0.0
+    return e_in, e_out, p_in, p_out, bias

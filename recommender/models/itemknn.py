@@ -12,7 +12,7 @@ Trade-off: no training and exact explanations, but the similarity matrix grows w
 
 Example::
 
-    >>> from recommender.data import Interactions
+    >>> from recommender.interactions import Interactions
     >>> inter = Interactions.from_records([("u", "a", 0), ("u", "b", 1), ("v", "a", 0), ("v", "b", 1), ("w", "c", 0)])
     >>> ItemKNNRecommender().fit(inter).similar_items("a", k=1)[0]
     ['b']
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from recommender.interactions import Interactions
 from recommender.models.base import Recommender
-from recommender.data import Interactions
 
 
 class ItemKNNRecommender(Recommender):

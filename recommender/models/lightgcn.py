@@ -19,9 +19,9 @@ import warnings
 
 import numpy as np
 
-from recommender.data import Interactions
+from recommender.interactions import Interactions
 from recommender.models.factors import FactorRecommender
-from recommender.training import fit_loop, prepare_torch, validation_ndcg
+from recommender.models.torch_loop import fit_loop, optimiser_step, prepare_torch, validation_ndcg
 
 
 class LightGCNRecommender(FactorRecommender):
@@ -76,10 +76,7 @@ class LightGCNRecommender(FactorRecommender):
             loss = -torch.nn.functional.logsigmoid(x).mean()
             e0 = emb[u].pow(2).sum() + emb[nu + i].pow(2).sum() + emb[nu + j].pow(2).sum()
             loss = loss + p["reg"] * e0 / len(idx)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return float(loss.detach())
+            return optimiser_step(opt, loss)
 
         def export() -> None:
             with torch.no_grad():

@@ -62,7 +62,7 @@ class NeighbourTermMixin:
     def _fit_neighbours(self, interactions, valid) -> None:
         """Fit the item-kNN term and its weight (on ``valid`` when the weight is auto)."""
         from recommender.models.itemknn import ItemKNNRecommender
-        from recommender.training import validation_ndcg
+        from recommender.models.torch_loop import validation_ndcg
 
         w = float(self.params["knn_weight"])
         if w == 0.0:

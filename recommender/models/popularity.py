@@ -8,7 +8,7 @@ always "popular now". Cheap, strong on skewed data, and the floor every model mu
 
 Example::
 
-    >>> from recommender.data import Interactions
+    >>> from recommender.interactions import Interactions
     >>> inter = Interactions.from_records([("u", "a", 0), ("v", "a", 1), ("v", "b", 2)])
     >>> PopularityRecommender().fit(inter).recommend("u", k=1)[0]
     ['b']
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from recommender.interactions import Interactions
 from recommender.models.base import Recommender, top_k
-from recommender.data import Interactions
 
 
 class PopularityRecommender(Recommender):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from recommender.data import DataError, Interactions, item_text, load_dataset
+from recommender.interactions import DataError, Interactions, item_text, load_dataset
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -30,9 +30,16 @@ def load_or_fail(interactions: Path, items: Path | None) -> tuple[Interactions, 
     return inter, texts
 
 
+#: The ``--models`` entry for the model the server would serve (``all`` includes it).
+DEFAULT = "default"
+
+
 def parse_model_list(value: str) -> list[str]:
+    """Model names from ``"popularity,itemknn"``; ``"all"`` → every model plus :data:`DEFAULT`."""
     from recommender.models.base import MODELS
 
+    if value.strip().lower() == "all":
+        return [*MODELS, DEFAULT]
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
     bad = [n for n in names if n not in MODELS]
     if bad or not names:

@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from recommender.interactions import DataError, load_items_csv
 from tools.recsys.cli_common import fail
-from recommender.data import DataError, load_items_csv
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"the", "and", "for", "with", "of", "a", "an", "in", "to", "on", "by", "edition", "pack", "new", "set"}

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recommender.data import Interactions
-from tools.recsys.evaluation import Split, leave_last_out
+from recommender.interactions import Interactions
+from tools.recsys.splits import Split, leave_last_out
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

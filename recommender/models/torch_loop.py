@@ -1,4 +1,4 @@
-"""Shared machinery of the PyTorch models: device choice, seeding, validation, early stopping.
+"""Shared machinery of the PyTorch models: device choice, seeding, optimiser steps, validation, early stopping.
 
 ``fit_loop`` runs epochs of mini-batch steps under a tqdm bar, scores the validation split
 after each epoch (NDCG@20 of the held-out items, ranking all items minus the user's
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.data import Interactions
+from recommender.interactions import Interactions
 
 
 def pick_device(pref: str = "auto") -> str:
@@ -113,6 +113,14 @@ def fit_loop(
         "best_valid_ndcg@20": float(best) if validate is not None else None,
         "seconds": time.perf_counter() - t0,
     }
+
+
+def optimiser_step(opt, loss) -> float:
+    """One gradient step of ``opt`` on ``loss``; returns the loss as a float."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return float(loss.detach())
 
 
 def prepare_torch(params: dict):

@@ -178,6 +178,17 @@ def recency_profile(users, items, weights, n_users: int, n_items: int, half_life
     return m
 
 
+def position_in_user(users: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position from the start, position from the end) of each row within its user's rows.
+
+    Rows must be sorted by user. Example: users ``[0, 0, 0, 1]`` → ``([0, 1, 2, 0], [2, 1, 0, 0])``.
+    """
+    counts = np.bincount(users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])[users]
+    pos = np.arange(len(users)) - starts
+    return pos, counts[users] - 1 - pos
+
+
 # -------------------------------------------------------------------- CSV reading
 def _read_csv(path: Path, what: str) -> tuple[list[str], list[dict[str, str]]]:
     path = Path(path)

@@ -1,0 +1,122 @@
+"""The answer steps that need no generation: small talk, off-topic declines, product facts, follow-ups.
+
+:func:`conversation_answer` handles messages that are not questions for the knowledge base
+(pleasantries, general-knowledge requests); :func:`product_answer` answers a question about a
+named — or, in a follow-up, the focused — product from the catalogue's structured fields;
+:func:`retrieval_query` turns what is left into the question retrieval should see (a follow-up
+made self-contained, a complaint mapped to the policy that fits it).
+
+The **focus** of a conversation (:class:`Focus`) is stored with each reply (``data["focus"]``)
+and read back from the last one, so follow-ups work across requests and restarts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.answers import complaints, followup, smalltalk
+from bot.answers.products import compose, compose_family, facets, asked_attributes, not_found, variant_reply
+from bot.rag import Answer
+from bot.turn import Mode
+from knowledge.store import Source
+
+
+@dataclass
+class Focus:
+    """What the conversation is about: the last product discussed and the last self-contained question."""
+
+    product: str | None = None
+    question: str | None = None
+
+    def to_data(self) -> dict:
+        return {"product": self.product, "question": self.question}
+
+
+def focus_of(history: list) -> Focus:
+    """The focus stored with the latest assistant turn of ``history`` (oldest first)."""
+    for t in reversed(history):
+        if t.role == "assistant":
+            data = (t.data or {}).get("focus") or {}
+            return Focus(data.get("product"), data.get("question"))
+    return Focus()
+
+
+def conversation_answer(text: str, lang: str) -> Answer | None:
+    """Small talk gets a friendly reply; an off-topic request is declined (abstained, but a decline
+    of the request, not of the store's knowledge: it never counts toward a handoff)."""
+    kind = smalltalk.small_talk(text)
+    if kind:
+        table = smalltalk.REPLIES[kind]
+        return Answer(table.get(lang, table["en"]), False, [], Mode.SMALLTALK)
+    if smalltalk.off_topic(text):
+        return Answer(smalltalk.DECLINE.get(lang, smalltalk.DECLINE["en"]), True, [], Mode.OFF_TOPIC)
+    return None
+
+
+def _source(record, score: float = 1.0) -> Source:
+    meta = dict(record.metadata)
+    return Source(id=str(meta.get("doc_id") or record.id), title=str(meta.get("title") or record.id),
+                  text=record.text, score=score, kind="product", metadata=meta)
+
+
+_POLICY_WORDS = ("return", "refund", "warranty", "exchange", "ship", "deliver", "cancel", "repair", "broken",
+                 "damaged", "defective", "faulty", "退", "换", "保修", "配送", "发货")
+
+
+def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answer | None, Focus]:
+    """The catalogue's answer to a product question, and the new focus; ``(None, focus)`` when the
+    message is not about a product (then retrieval answers it)."""
+    finder, records = catalogue.current()
+    asked = facets(text)
+    policy_question = any(w in text.lower() for w in _POLICY_WORDS)
+    focused = finder_product(finder, focus.product)
+    platform = followup.wanted_platform(text)
+    if focused and platform and followup.refers_back(text):  # "and is there a PC version?"
+        variant = finder.variant(focused, platform)
+        reply = variant_reply(focused, platform, variant, finder.platforms_of(focused), lang)
+        shown = variant or focused
+        return _answer(reply, [records[shown.id]]), Focus(shown.id, text)
+    found = finder.find(text)
+    if found.product is None and not found.missing and focused and followup.refers_back(text):
+        if asked or asked_attributes(text, focused):
+            found.product = focused
+    if found.missing and not policy_question:
+        alts = [records[p.id] for p in found.alternatives if p.id in records]
+        reply = not_found(found.missing, found.alternatives, lang)
+        return Answer(reply, False, [_source(r, 0.0) for r in alts], Mode.PRODUCT), focus
+    product = found.product
+    if product is None or (policy_question and not asked):
+        return None, Focus(product.id if product else focus.product, focus.question)
+    attrs = asked_attributes(text, product)
+    if found.family:
+        reply = compose_family(found.family, asked, lang, attrs)
+        return _answer(reply, [records[p.id] for p in found.family]), Focus(product.id, text)
+    return _answer(compose(product, asked, lang, attrs), [records[product.id]]), Focus(product.id, text)
+
+
+def finder_product(finder, product_id: str | None):
+    if not product_id:
+        return None
+    return next((p for p in finder.products if p.id == product_id), None)
+
+
+def _answer(reply: str, records: list) -> Answer:
+    sources = [_source(r) for r in records]
+    cite = " [1]" if len(sources) == 1 else ""
+    return Answer(f"{reply}{cite}", False, sources, Mode.PRODUCT, list(sources))
+
+
+def retrieval_query(text: str, lang: str, focus: Focus, previous_questions: list[str]) -> str:
+    """What retrieval should see for ``text``: a complaint's policy question, an elliptical
+    follow-up rewritten ("and express?" → "How long does express shipping take?"), a short
+    anaphoric follow-up prefixed with the previous question, else the message itself."""
+    from bot.router import resolve_followup
+
+    asked = complaints.complaint_query(text, lang)
+    if asked:
+        return f"{asked} {text}"
+    previous = focus.question or (previous_questions[-1] if previous_questions else None)
+    rewritten = followup.elliptical(text, previous) if previous else None
+    if rewritten:
+        return rewritten
+    return resolve_followup(text, previous_questions)

@@ -1,0 +1,433 @@
+"""Product questions: find the product the shopper named, then state its facts in a sentence.
+
+Two steps, each exact where it must be:
+
+1. :class:`ProductFinder` resolves the named product with a hybrid search over titles,
+   brands and model numbers — word TF-IDF (lexical) fused with the embedder's cosine
+   (dense) — and a **model-number guard**: every model code in the question ("DX-11",
+   "v236w", "RW-300") must be one of the product's own codes, so "DX-11" never resolves to
+   "DX-2". A code no product carries means the named product is not in the catalogue: the
+   reply says so and offers the closest products as alternatives, never their facts as the
+   answer.
+2. :func:`compose` states the asked facts (price, stock, rating, platform, specs, what is
+   included) from the catalogue's structured fields, in the store's currency — never
+   generated text:
+
+   >>> p = Product("HL-1", "PlayStation 5 Console - Disc Edition", price=499.99, stock=1)
+   >>> compose(p, {"price"}, "en")
+   'The PlayStation 5 Console - Disc Edition is $499.99, and we have 1 left.'
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from knowledge.prices import format_price
+
+# A model code: letters and digits mixed ("v236w", "rw-300", "ps5", "64gb"), or digits joined by
+# a hyphen to letters ("dx-11"). Pure numbers and plain words are not codes.
+_TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", re.I)
+_UNIT_GAP = re.compile(r"\b(\d+(?:\.\d+)?)\s+(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|in|inch)\b", re.I)
+_ALIASES = {  # shoppers' short forms → the catalogue's words
+    "ps5": "playstation 5", "ps4": "playstation 4", "xsx": "xbox series x", "ns": "nintendo switch",
+}
+_STOP = frozenset(
+    "a an the and or of for to in on with is are do does did you your we our i me my it its this that "
+    "how much what which when where who why can could would will should there any some have has be "
+    "price cost costs priced sell selling sold stock available availability rating rated specs tell about "
+    "version edition new please buy get need want".split()
+)
+_GENERIC = frozenset({"edition", "console", "game", "games", "controller", "card", "set", "pack"})
+_ATTR_LINE = re.compile(r"^[a-z][a-z ]{1,30}: [^;]+(?:; [a-z][a-z ]{1,30}: [^;]+)*\.?$")
+
+
+def _norm(text: str) -> str:
+    text = _UNIT_GAP.sub(r"\1\2", text.lower())
+    for short, long in _ALIASES.items():
+        text = re.sub(rf"\b{short}\b", f"{short} {long}", text)
+    return text
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word and code tokens; ``"DX-11"`` → ``"dx11"``, ``"64 GB"`` → ``"64gb"``.
+
+    >>> tokens("Bajaj Majesty DX-11 Iron, 64 GB")
+    ['bajaj', 'majesty', 'dx11', 'iron', '64gb']
+    """
+    return [t.replace("-", "").replace(".", "") if _is_code(t) else t for t in _TOKEN.findall(_norm(text))]
+
+
+def _is_code(tok: str) -> bool:
+    t = tok.replace("-", "").replace(".", "")
+    return bool(re.search(r"[a-z]", t)) and bool(re.search(r"\d", t))
+
+
+def codes(text: str) -> set[str]:
+    """The model codes in ``text``: ``codes("HP v236w USB 2.0 64GB")`` → ``{'v236w', '64gb'}``."""
+    return {t.replace("-", "").replace(".", "") for t in _TOKEN.findall(_norm(text)) if _is_code(t)}
+
+
+@dataclass(frozen=True)
+class Product:
+    """One catalogue row, as the assistant may state it."""
+
+    id: str
+    title: str
+    brand: str = ""
+    category: str = ""
+    price: float | None = None
+    currency: str = "USD"
+    stock: int | None = None
+    rating: float | None = None
+    rating_count: int | None = None
+    attributes: dict = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def base_title(self) -> str:
+        """The title without a trailing ``(Platform)``: ``"Chronicles of Ember (PS4)"`` → ``"Chronicles of Ember"``."""
+        return re.sub(r"\s*\([^)]*\)\s*$", "", self.title).strip()
+
+    @property
+    def platform(self) -> str:
+        return str(self.attributes.get("platform", ""))
+
+    @classmethod
+    def from_record(cls, meta: dict, text: str = "", currency: str = "USD") -> Product:
+        """A product from its index record: structured metadata first, the record text for the rest."""
+        attrs: dict[str, str] = {}
+        description = ""
+        for line in text.splitlines()[1:]:
+            line = line.strip()
+            if _ATTR_LINE.match(line) and not line.startswith(("Price:", "Category:", "Rating:", "In stock:")):
+                for part in line.rstrip(".").split("; "):
+                    name, _, value = part.partition(": ")
+                    attrs[name.strip()] = value.strip()
+            elif line and not re.match(r"^(Price|Category|Rating|In stock|Out of stock|Brand)\b|^[A-Z][\w ]{1,30}: ", line):
+                description = description or line
+        return cls(
+            id=str(meta.get("product_id") or meta.get("doc_id")),
+            title=str(meta.get("title") or text.splitlines()[0] if text else meta.get("title", "")),
+            brand=str(meta.get("brand") or ""),
+            category=str(meta.get("category") or ""),
+            price=_float(meta.get("price")),
+            currency=str(meta.get("currency") or currency),
+            stock=None if meta.get("stock") in (None, "") else int(float(meta["stock"])),
+            rating=_float(meta.get("rating")) or _rating_from(text),
+            rating_count=None if meta.get("rating_count") in (None, "") else int(float(meta["rating_count"])),
+            attributes=attrs,
+            description=str(meta.get("description") or description),
+        )
+
+
+def _float(value) -> float | None:
+    try:
+        return None if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _rating_from(text: str) -> float | None:
+    m = re.search(r"Rating: ([\d.]+) out of 5", text)
+    return float(m.group(1)) if m else None
+
+
+@dataclass
+class Resolution:
+    """What :meth:`ProductFinder.find` made of a question."""
+
+    product: Product | None  # the product the question is about, when one is named and found
+    score: float = 0.0
+    missing: str = ""  # a model code / name the shopper gave that no product carries
+    alternatives: list[Product] = field(default_factory=list)  # the closest products, when ``missing``
+    family: list[Product] = field(default_factory=list)  # the title on every platform, when none was named
+
+
+class ProductFinder:
+    """Hybrid (lexical + dense) search over product titles, brands and model codes."""
+
+    MIN_LEXICAL = 0.34  # share of the question's distinctive title words a product must carry
+
+    def __init__(self, products: list[Product], embed=None):
+        self.products = products
+        self.embed = embed  # (list[str]) -> list[list[float]], unit vectors; optional
+        docs = [tokens(f"{p.title} {p.brand} {p.platform}") for p in products]
+        self._doc_sets = [set(d) for d in docs]
+        df = Counter(t for d in self._doc_sets for t in d)
+        n = len(products) or 1
+        self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        # Words that alone name no product: a game's platform in "(PS5)", and generic nouns.
+        self._platform_sets = [(set(tokens(p.platform)) if p.base_title != p.title else set()) | _GENERIC
+                               for p in products]
+        self._codes = [codes(f"{p.title} {p.platform}") for p in products]
+        self._all_codes = set().union(*self._codes) if self._codes else set()
+        self._platform_codes = {c for p in products for c in codes(p.platform)}
+        self._vectors = None
+
+    def _dense(self, question: str):
+        if self.embed is None or not self.products:
+            return None
+        import numpy as np
+
+        if self._vectors is None:
+            self._vectors = np.asarray(self.embed([f"{p.title} {p.brand}" for p in self.products]), dtype="float32")
+        q = np.asarray(self.embed([question])[0], dtype="float32")
+        return self._vectors @ q
+
+    def _lexical(self, q_tokens: set[str], q_codes: set[str] = frozenset()) -> list[float]:
+        """Per product: IDF-weighted share of the question's catalogue words it carries, damped by
+        how little of its own title the question covers ("return an opened game" names no game)."""
+        known = {t for t in q_tokens if t in self._idf and t not in _STOP}
+        total = sum(self._idf[t] for t in known)
+        if not total:
+            return [0.0] * len(self.products)
+        out = []
+        for d, plat in zip(self._doc_sets, self._platform_sets):
+            hit = sum(self._idf[t] for t in known & d)
+            named = sum(self._idf[t] for t in (known & d) - plat)  # a platform alone names no product
+            own = sum(self._idf[t] for t in d - plat if t not in _STOP) or 1.0
+            coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
+            out.append(hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own)))
+        return out
+
+    def siblings(self, product: Product) -> list[Product]:
+        """The same title on every platform we carry, ``product`` included (platform order)."""
+        same = [p for p in self.products if p.base_title == product.base_title]
+        return sorted(same, key=lambda p: p.platform) if len(same) > 1 else [product]
+
+    def find(self, question: str, focus: Product | None = None) -> Resolution:
+        """The product ``question`` names (``focus``: the product of the previous turns, used when
+        the question names none)."""
+        if not self.products:
+            return Resolution(None)
+        q_tokens = set(tokens(question))
+        q_codes = {c for c in codes(question) if not re.fullmatch(r"\d+(gb|tb|mb)", c)}
+        lexical = self._lexical(q_tokens, (q_codes & self._all_codes) - self._platform_codes)
+        dense = self._dense(question)
+        fused = [lx + (0.35 * float(dense[i]) if dense is not None else 0.0) for i, lx in enumerate(lexical)]
+        order = sorted(range(len(self.products)), key=lambda i: -fused[i])
+        best = order[0]
+        if lexical[best] < self.MIN_LEXICAL:
+            unknown = q_codes - self._all_codes
+            if unknown and _looks_like_model(unknown):
+                return Resolution(None, missing=" ".join(sorted(unknown)).upper(),
+                                  alternatives=[self.products[i] for i in order[:3]])
+            return Resolution(focus)
+        # The model-number guard: the product must carry every model code the shopper gave.
+        model_codes = q_codes & self._all_codes | {c for c in q_codes - self._all_codes if _looks_like_model({c})}
+        for i in order[:10]:
+            if lexical[i] < self.MIN_LEXICAL:
+                break
+            if model_codes <= self._codes[i] | _platform_codes(self.products[i]):
+                found = self.products[i]
+                family = self.siblings(found)
+                named_platform = any(set(tokens(p.platform)) & q_tokens for p in family) if len(family) > 1 else True
+                return Resolution(found, score=fused[i], family=[] if named_platform else family)
+        missing = sorted(model_codes - self._codes[best])
+        return Resolution(None, missing=" ".join(missing).upper(), alternatives=[self.products[i] for i in order[:3]])
+
+    def variant(self, product: Product, platform: str) -> Product | None:
+        """The same title on another platform: ``variant(ember_ps4, "PC")`` → Chronicles of Ember (PC)."""
+        want = platform.lower()
+        for p in self.products:
+            if p.id != product.id and p.base_title == product.base_title and p.platform.lower() == want:
+                return p
+        return None
+
+    def platforms_of(self, product: Product) -> list[str]:
+        return sorted({p.platform for p in self.products if p.base_title == product.base_title and p.platform})
+
+
+def _platform_codes(p: Product) -> set[str]:
+    return codes(p.platform) | {t for t in tokens(p.platform)}
+
+
+def _looks_like_model(found: set[str]) -> bool:
+    """A code like ``v236w`` / ``dx11`` / ``rw300`` (not a size such as ``64gb`` or ``2tb``)."""
+    return any(not re.fullmatch(r"\d+(\.\d+)?[a-z]{1,3}", c) for c in found)
+
+
+# --------------------------------------------------------------------------- facets
+
+_FACETS = {
+    "price": r"\b(how much|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
+    "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
+    "rating": r"\b(rating|rated|ratings|reviews?|stars?|score)\b|评分|评价|几星",
+    "platform": r"\b(platform|platforms|which console|what console|play it on|runs? on)\b|平台|哪个主机",
+    "included": r"\b(included|include|includes|come with|comes with|in the box)\b|包含|附带|配件",
+    "specs": r"\b(specs?|specifications?|features?|details|dimensions|storage|battery|weight|size|capacity|"
+             r"players?|multiplayer|genre|age rating|colou?rs?|screen|resolution|connectivity|material)\b|规格|参数|配置",
+}
+
+
+def facets(question: str) -> set[str]:
+    """What the shopper asks about a product: ``facets("How much is it, and is it in stock?")``
+    → ``{'price', 'stock'}``; an empty set means "tell me about it"."""
+    return {name for name, rx in _FACETS.items() if re.search(rx, question, re.I)}
+
+
+def asked_attributes(question: str, product: Product) -> list[str]:
+    """The product's attribute names the question mentions (``players``, ``storage``, …)."""
+    q = question.lower()
+    named = [a for a in product.attributes if re.search(rf"\b{re.escape(a)}\b", q)]
+    if re.search(r"\b(multiplayer|how many (people|players))\b", q) and "players" in product.attributes:
+        named.append("players")
+    return list(dict.fromkeys(named))
+
+
+# --------------------------------------------------------------------------- sentences
+
+_ATTR_PHRASES = {  # each attribute as a verb phrase of an English sentence
+    "platform": "is for {v}", "storage": "has {v} of storage", "color": "comes in {v}", "colors": "comes in {v}",
+    "includes": "comes with {v}", "players": "is for {v} players", "genre": "is a {v} game",
+    "battery": "has {v} of battery life", "weight": "weighs {v}", "capacity": "holds {v}",
+    "screen": "has a {v} screen", "age rating": "is rated {v}", "online": "has online play ({v})",
+    "format": "comes as a {v}", "pages": "has {v} pages", "author": "is by {v}", "size": "is size {v}",
+    "material": "is made of {v}", "connectivity": "connects by {v}", "resolution": "has {v} resolution",
+}
+
+
+def attribute_phrase(name: str, value: str) -> str:
+    """``attribute_phrase("storage", "1 TB SSD")`` → ``'has 1 TB SSD of storage'``."""
+    return _ATTR_PHRASES.get(name, "has {n} {v}").format(n=name, v=value)
+
+
+def _join(parts: list[str], lang: str) -> str:
+    if lang == "zh":
+        return "，".join(parts)
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def be(title: str) -> str:
+    """``"are"`` for a plural product name ("Wireless Headphones", "Racing Wheel and Pedals"), else ``"is"``.
+
+    >>> be("Aurora Wireless Headphones"), be("Turbo Karts Party (Switch)"), be("Trail Dome Tent")
+    ('are', 'is', 'is')
+    """
+    head = re.sub(r"\s*(\([^)]*\)|-.*)$", "", title).split()
+    last = head[-1].lower() if head else ""
+    plural = last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3
+    return "are" if plural or last in {"jeans", "pants", "scissors", "glasses"} else "is"
+
+
+def stock_clause(p: Product, lang: str) -> str:
+    if p.stock is None:
+        return ""
+    if lang == "zh":
+        return "目前缺货" if p.stock <= 0 else (f"目前有货（仅剩 {p.stock} 件）" if p.stock <= 5 else "目前有货")
+    if p.stock <= 0:
+        return "it's out of stock right now"
+    return f"we have {p.stock} left" if p.stock <= 5 else "it's in stock"
+
+
+def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
+    """One or two natural sentences with exactly the asked facts of ``p`` (see the module docstring)."""
+    if lang == "zh":
+        return _compose_zh(p, asked, attributes or [])
+    attributes = attributes or []
+    first: list[str] = []
+    if "price" in asked or not asked:
+        if p.price is not None:
+            first.append(f"The {p.title} {be(p.title)} {format_price(p.price, p.currency)}")
+    if "stock" in asked or ("price" in asked or not asked):
+        clause = stock_clause(p, "en")
+        if clause and first:
+            first[0] += (", but " if p.stock is not None and p.stock <= 0 else ", and ") + clause
+        elif clause:
+            first.append(f"Sorry, the {p.title} {be(p.title)} out of stock right now" if p.stock <= 0 else
+                         f"Yes, the {p.title} {be(p.title)} in stock" + (f" — we have {p.stock} left" if p.stock <= 5 else ""))
+    sentences = [s + "." for s in first]
+    if "rating" in asked and p.rating is not None:
+        count = f" from {p.rating_count:,} ratings" if p.rating_count else ""
+        sentences.append(f"{'It' if sentences else 'The ' + p.title} is rated {p.rating:g} out of 5{count}.")
+    specs = attributes or (list(p.attributes) if "specs" in asked else [])
+    if "platform" in asked and "platform" in p.attributes:
+        specs = ["platform"] + [a for a in specs if a != "platform"]
+    if "included" in asked and "includes" in p.attributes:
+        specs = ["includes"] + [a for a in specs if a != "includes"]
+    specs = [a for a in specs if a in p.attributes]
+    if specs:
+        phrases = [attribute_phrase(a, p.attributes[a]) for a in specs[:5]]
+        subject = "It" if sentences else f"The {p.title}"
+        sentences.append(f"{subject} {_join(phrases, 'en')}.")
+    lead = p.description.split(". ")[0].rstrip(".") if p.description else ""
+    if not asked and not attributes and lead and len(lead) <= 200:
+        sentences.append(lead + ".")  # "tell me about it": the price, then what it is
+    if not sentences:
+        sentences.append(f"The {p.title}" + (f": {lead}." if lead else " is in our catalogue."))
+    return " ".join(sentences)
+
+
+def compose_family(family: list[Product], asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
+    """A title sold for several platforms, asked about without naming one.
+
+    >>> a = Product("1", "Ember (PS4)", price=49.99, attributes={"platform": "PS4", "players": "1"})
+    >>> b = Product("2", "Ember (PC)", price=39.99, attributes={"platform": "PC", "players": "1"})
+    >>> compose_family([b, a], {"specs"}, attributes=["players"])
+    'Ember is for 1 players (PC and PS4).'
+    >>> compose_family([b, a], {"price"})
+    'Ember comes for PC ($39.99) and PS4 ($49.99).'
+    """
+    first = family[0]
+    wanted = attributes or ([a for a in first.attributes if a != "platform"] if "specs" in asked else [])
+    shared = [a for a in wanted if all(p.attributes.get(a) == first.attributes.get(a) for p in family)]
+    platforms = [p.platform or p.title for p in family]
+    differing = [a for a in wanted if a not in shared and all(a in p.attributes for p in family)]
+    if differing and not shared and not asked & {"price", "stock"} and lang != "zh":
+        a = differing[0]
+        per = [f"{attribute_phrase(a, p.attributes[a]).split(' ', 1)[1]} on {p.platform}" for p in family]
+        return f"{first.base_title} {attribute_phrase(a, '').split(' ', 1)[0]} {_join(per, 'en')}."
+    if shared and not asked & {"price", "stock"}:
+        if lang == "zh":
+            facts = "；".join(f"{a}：{first.attributes[a]}" for a in shared[:5])
+            return f"{first.base_title}（{'、'.join(platforms)}）{facts}。"
+        phrases = [attribute_phrase(a, first.attributes[a]) for a in shared[:5]]
+        return f"{first.base_title} {_join(phrases, 'en')} ({_join(platforms, 'en')})."
+    priced = [f"{p.platform} ({format_price(p.price, p.currency)})" if p.price is not None else p.platform for p in family]
+    if lang == "zh":
+        return f"{first.base_title} 有这些版本：{'、'.join(priced)}。"
+    return f"{first.base_title} comes for {_join(priced, 'en')}."
+
+
+def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
+    parts: list[str] = []
+    if ("price" in asked or not asked) and p.price is not None:
+        parts.append(f"{p.title} 售价 {format_price(p.price, p.currency)}")
+    if "stock" in asked or "price" in asked or not asked:
+        clause = stock_clause(p, "zh")
+        if clause:
+            parts.append(clause if parts else f"{p.title} {clause}")
+    if "rating" in asked and p.rating is not None:
+        parts.append(f"评分 {p.rating:g}/5" + (f"（{p.rating_count:,} 条评价）" if p.rating_count else ""))
+    specs = attributes or (list(p.attributes) if asked & {"specs", "platform", "included"} else [])
+    specs = [a for a in specs if a in p.attributes][:5]
+    if specs:
+        parts.append(("" if parts else f"{p.title}：") + "；".join(f"{a}：{p.attributes[a]}" for a in specs))
+    if not parts:
+        parts.append(f"{p.title}" + (f"：{p.description}" if p.description else ""))
+    return "，".join(parts) + "。"
+
+
+def not_found(missing: str, alternatives: list[Product], lang: str = "en") -> str:
+    """The reply when the shopper named a product we do not carry (never another product's facts as the answer)."""
+    alts = [f"{a.title} ({format_price(a.price, a.currency)})" if a.price is not None else a.title for a in alternatives]
+    if lang == "zh":
+        text = f"抱歉，我们的商品目录里没有“{missing}”。"
+        return text + (f"相近的商品有：{'；'.join(alts)}。" if alts else "")
+    text = f"Sorry, I couldn't find the {missing} in our catalogue."
+    return text + (f" The closest we carry: {'; '.join(alts)}." if alts else "")
+
+
+def variant_reply(product: Product, platform: str, found: Product | None, platforms: list[str], lang: str = "en") -> str:
+    """"Is there a PC version?" about ``product``: the variant's facts, or the platforms it comes on."""
+    if found is not None:
+        facts = compose(found, {"price"}, lang)
+        return (f"有的，{facts}" if lang == "zh" else f"Yes — {facts[0].lower()}{facts[1:]}"
+                if facts.startswith("The ") else f"Yes. {facts}")
+    listed = _join(platforms, lang) if platforms else product.platform
+    if lang == "zh":
+        return f"抱歉，{product.base_title} 没有 {platform} 版，我们有：{listed}。"
+    return f"No, we don't carry {product.base_title} for {platform}; we have it for {listed}."

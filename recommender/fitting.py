@@ -1,0 +1,127 @@
+"""Fitting the model the server serves: :func:`fit_model` and the ``auto`` choice, :func:`select_model`.
+
+The server (and ``python -m recommender.train``) fits on *every* interaction it has. For the
+models that train in epochs, the number of epochs is first chosen by early stopping on a
+validation split — each user's last event, for users with ≥ 3 events — and the model is then
+refitted on everything for that many epochs, so no event is left out of the served model.
+
+``auto`` (the default ``KEFU_RECOMMENDER_MODEL``): every model in :data:`AUTO_CANDIDATES` is
+fitted on the same split and the one with the best validation NDCG@20 is served. The
+baselines (popularity, item-kNN) are candidates, so on the store's own data the served
+model is never worse than them on validation — a shop whose text says little gets item-kNN
+or EASE rather than a hybrid that leans on text. ``python -m recommender.evaluate`` reports
+this choice as ``default``, made the same way on its own validation split.
+
+Example::
+
+    >>> from recommender.interactions import Interactions
+    >>> inter = Interactions.from_records([("u", i, t) for t, i in enumerate("abcd")])
+    >>> fit_model(inter, {}, "popularity", show_progress=False).n_items
+    4
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from recommender.interactions import Interactions, position_in_user
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+#: What ``auto`` chooses from, cheapest first (ties go to the cheaper model).
+AUTO_CANDIDATES = ("popularity", "itemknn", "ease", "hybrid")
+
+
+def last_event_mask(inter: Interactions, min_events: int = 3) -> np.ndarray:
+    """Boolean (n,) mask of each user's last event, for users with at least ``min_events``."""
+    _, from_end = position_in_user(inter.users)
+    n = np.bincount(inter.users, minlength=inter.n_users)[inter.users]
+    return (from_end == 0) & (n >= min_events)
+
+
+def fit_model(inter: Interactions, texts: dict[str, str], name: str, params: dict | None = None,
+              show_progress: bool = True, embedder=None):
+    """Fit ``name`` (or the ``auto`` choice) on all of ``inter``, with each user's last event as
+    the early-stopping / selection split.
+
+    ``embedder`` (anything with ``.encode``) replaces the text embedder of models that use
+    item text, so the server encodes with the one embedder it already holds. For ``auto``,
+    ``params`` maps candidate names to their parameters.
+    """
+    val = last_event_mask(inter)
+    valid = inter.subset(val) if val.any() else None
+    model, selection = None, None
+    if name == AUTO:
+        per_model = params or {}
+        if valid is None:  # nothing to choose on: the neighbourhood baseline
+            name = "itemknn"
+        else:
+            name, model, selection = select_model(inter.subset(~val), valid, texts, per_model, show_progress, embedder)
+            log.info("recommender: auto chose %s on validation (%s)", name, selection)
+        params = per_model.get(name, {})
+    if valid is not None and model is None:
+        model = _make(name, params, embedder)
+        model.fit(inter.subset(~val), item_texts=texts, valid=valid, show_progress=show_progress)
+    refit = _make(name, _chosen_params(model, params), embedder)
+    refit.fit(inter, item_texts=texts, show_progress=show_progress)
+    if selection is not None:
+        refit.fit_info["auto_validation_ndcg@20"] = selection
+    return refit
+
+
+def _chosen_params(model, params: dict | None) -> dict:
+    """``params`` plus what validation chose in ``model``'s fit (epochs, λ, neighbour weight)."""
+    out = dict(params or {})
+    if model is None:
+        return out
+    info = model.fit_info
+    if info.get("best_epoch") and "epochs" in model.params:
+        out["epochs"] = int(info["best_epoch"])
+    if "l2" in model.params and info.get("l2"):
+        out.setdefault("l2", float(info["l2"]))
+    if "knn_weight" in model.params and "knn_weight" in info and float(model.params["knn_weight"]) < 0:
+        out["knn_weight"] = float(info["knn_weight"])
+    return out
+
+
+def select_model(train: Interactions, valid: Interactions, texts: dict[str, str], params: dict | None = None,
+                 show_progress: bool = False, embedder=None, candidates=AUTO_CANDIDATES):
+    """Fit every candidate on ``train``, score NDCG@20 on ``valid``; returns
+    ``(best name, that model fitted on train, {name: validation NDCG@20})``.
+
+    ``params`` maps candidate names to parameters; the hybrid is skipped when no item has text.
+    """
+    from recommender.models.torch_loop import validation_ndcg
+
+    scores: dict[str, float] = {}
+    best = None
+    for name in candidates:
+        model = _make(name, (params or {}).get(name), embedder)
+        if model.uses_text and not any(texts.get(i) for i in train.item_ids):
+            continue
+        model.fit(train, item_texts=texts, valid=valid, show_progress=show_progress)
+        scores[name] = validation_ndcg(model, valid)
+        if best is None or scores[name] > scores[best[0]]:
+            best = (name, model)
+    return best[0], best[1], scores
+
+
+def _make(name: str, params: dict | None, embedder):
+    from recommender.models.base import make_model
+
+    model = make_model(name, **(params or {}))
+    if embedder is not None and model.uses_text:
+        model.embedder = embedder
+    return model
+
+
+def serving_params(name: str, embedder_spec: str) -> dict:
+    """The parameters the server fits ``name`` with: the hybrid encodes text with the
+    server's embedder (``"bundled"``, ``"fake"`` or a path); every other model uses its defaults.
+    For ``auto``: ``{candidate: its parameters}``."""
+    if name == AUTO:
+        return {c: serving_params(c, embedder_spec) for c in AUTO_CANDIDATES}
+    return {"embedder": embedder_spec} if name == "hybrid" else {}
