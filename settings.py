@@ -111,7 +111,7 @@ class RetrievalSettings(_KefuSettings):
 class RecommenderSettings(_KefuSettings):
     """The recommender and its data."""
 
-    recommender_model: str = Field("hybrid", description="popularity | itemknn | bpr | lightgcn | hybrid")
+    recommender_model: str = Field("auto", description="auto (best on validation) | popularity | itemknn | ease | bpr | lightgcn | hybrid")
     recommend_k: int = Field(4, ge=0, le=50, description="recommendations shown in a chat reply")
     interactions_path: Path = Field(DEMO_DATA_DIR / "interactions.csv")
     products_path: Path = Field(DEMO_DATA_DIR / "products.csv")

@@ -1,6 +1,6 @@
 """Recommender quality on public data: Games-6k next-item, cold-start items, Amazon Beauty.
 
-    python -m benchmarks.recsys_quality [--json OUT] [--quick] [--only games,cold,beauty]
+    python -m benchmarks.recsys_quality [--json OUT] [--quick] [--only games,cold,beauty,ratings]
 
 - **Games-6k** (``../shared/datasets/recsys``): train on each user's history before the
   validation target, early-stop/tune on the validation target, test on the last item, full
@@ -15,6 +15,14 @@
   popularity and item-kNN (ID-only models cannot score).
 - **Amazon Beauty** (ids only): leave-last-out, full ranking minus history; SASRec's
   published R@10 0.0605 / N@10 0.0318 (TIGER paper) for reference.
+
+- **Ratings-style, weak text** (``--only ratings``): Games-6k's full histories as an
+  unordered set, titles only, stratified 75/25 per user (seed 42, k=10), the
+  recommenders-library protocol (:func:`tools.recsys.benchmark_sets.games6k_ratings_split`).
+
+Every section also reports ``default``: the model ``KEFU_RECOMMENDER_MODEL=auto`` would serve —
+of the fitted candidates in :data:`recommender.fitting.AUTO_CANDIDATES`, the one with the best
+validation NDCG@20 (the test part is never looked at); ``chosen`` names it.
 
 The MiniLM vectors of the Games titles are cached in ``$KEFU_DATA_DIR/cache`` (default
 ``./data/cache``): the first run embeds 16,859 titles (minutes on a small CPU).
@@ -109,6 +117,19 @@ def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
         results[f"{name}-no-nbr"] = {**pure, "train_seconds": r["train_seconds"], "knn_weight": 0.0}
 
 
+def add_default(results: dict, models: dict, split) -> None:
+    """``results["default"]``: the row of the candidate ``auto`` would pick (best validation NDCG@20)."""
+    from recommender.fitting import AUTO_CANDIDATES
+    from recommender.models.torch_loop import validation_ndcg
+
+    valid = {n: validation_ndcg(m, split.valid) for n, m in models.items() if n in AUTO_CANDIDATES}
+    if not valid:
+        return
+    best = max(valid, key=valid.get)
+    results["default"] = {**results[best], "chosen": best, **{f"valid_ndcg@20_{n}": v for n, v in valid.items()}}
+    print(f"  default = {best} (validation NDCG@20 " + ", ".join(f"{n} {v:.4f}" for n, v in valid.items()) + ")")
+
+
 def tune_itemknn(split, grid) -> dict:
     """Pick item-kNN params by validation NDCG@20 (the test target is never looked at)."""
     from recommender.models.base import make_model
@@ -136,15 +157,16 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
     specs = {
         "popularity": {},
         "itemknn": tune_itemknn(split, grid),
+        "ease": {"half_life": 1.0},
         "bpr": {"epochs": e * 2, "threads": 2, "half_life": 1.0},
         "lightgcn": {"epochs": e, "threads": 2, "half_life": 1.0},
         "hybrid": {"epochs": e, "threads": 2, "half_life": 1.0},
     }
-    results = {}
+    results, fitted = {}, {}
     for name, params in specs.items():
         if models and name not in models and name not in ("popularity", "itemknn"):
             continue  # the two baselines always run: every figure is a ratio to them
-        model = make_model(name, **params)
+        model = fitted[name] = make_model(name, **params)
         if model.uses_text:
             model.set_text_vectors(dict(zip(titles, vecs)))
         _, r = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
@@ -152,6 +174,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
         results[name] = r
         add_ablation(results, name, model, split)
         print(f"  games6k {name}: ndcg@10 {r['ndcg@10']:.4f} ({r['train_seconds']:.0f}s)", flush=True)
+    add_default(results, fitted, split)
     if not models or "implicit" in models:
         results.update(implicit_models(split, quick))
     return results
@@ -187,20 +210,44 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
     return out
 
 
-def run_beauty(path: Path, quick: bool, progress: bool) -> dict[str, dict[str, float]]:
+def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = None) -> dict[str, dict[str, float]]:
     from tools.recsys.benchmark_sets import beauty_split
     from tools.recsys.scoring import fit_and_score
 
     split = beauty_split(path)
-    e = 3 if quick else 30
-    out = {"sasrec-published": {"recall@10": 0.0605, "ndcg@10": 0.0318}}
+    e = epochs or (3 if quick else 30)
+    out, fitted = {"sasrec-published": {"recall@10": 0.0605, "ndcg@10": 0.0318}}, {}
     for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}),
+                         ("ease", {"half_life": 1.0}),
                          ("bpr", {"epochs": 2 * e, "threads": 2, "half_life": 1.0}),
                          ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0})):
-        model, r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
+        fitted[name], r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
         out[name] = r
-        add_ablation(out, name, model, split)
+        add_ablation(out, name, fitted[name], split)
         print(f"  beauty {name}: ndcg@10 {r['ndcg@10']:.4f}", flush=True)
+    add_default(out, fitted, split)
+    return out
+
+
+def run_ratings(folder: Path, quick: bool, progress: bool, epochs: int | None = None) -> dict[str, dict[str, float]]:
+    """The ratings-style benchmark: every model with its defaults (what ``auto`` chooses from)."""
+    from tools.recsys.benchmark_sets import games6k_ratings_split
+    from tools.recsys.scoring import fit_and_score
+
+    split, titles = games6k_ratings_split(folder)
+    vecs = text_vectors(titles)
+    e = epochs or (3 if quick else 30)
+    out, fitted = {}, {}
+    for name, params in (("popularity", {}), ("itemknn", {}), ("ease", {}),
+                         ("bpr", {"epochs": 2 * e, "threads": 2}), ("hybrid", {"epochs": e, "threads": 2})):
+        from recommender.models.base import make_model
+
+        model = make_model(name, **params)
+        if model.uses_text:
+            model.set_text_vectors(dict(zip(titles, vecs)))
+        fitted[name], out[name] = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
+        print(f"  ratings {name}: ndcg@10 {out[name]['ndcg@10']:.4f} ({out[name]['train_seconds']:.0f}s)", flush=True)
+    add_default(out, fitted, split)
     return out
 
 
@@ -208,10 +255,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.recsys_quality", description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--quick", action="store_true", help="few epochs (minutes instead of tens of minutes)")
-    ap.add_argument("--only", default="games,cold,beauty")
+    ap.add_argument("--only", default="games,cold,beauty,ratings")
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--models", help="Games-6k models to train besides the baselines, e.g. hybrid,implicit")
-    ap.add_argument("--epochs", type=int, help="epochs for the embedding models (early stopping still applies)")
+    ap.add_argument("--epochs", type=int, help="epochs for the embedding models in every section (early stopping still applies)")
     args = ap.parse_args(argv)
     from tools.recsys.benchmark_sets import recsys_file
     from tools.recsys.scoring import format_table
@@ -236,10 +283,13 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in run_cold(games.parent, args.quick, args.progress).items():
             results[f"games6k-cold/{k}"] = v
     if beauty is not None and "beauty" in only:
-        for k, v in run_beauty(beauty, args.quick, args.progress).items():
+        for k, v in run_beauty(beauty, args.quick, args.progress, args.epochs).items():
             results[f"beauty/{k}"] = v
+    if games is not None and "ratings" in only:
+        for k, v in run_ratings(games.parent, args.quick, args.progress, args.epochs).items():
+            results[f"ratings/{k}"] = v
     for prefix, cols in (("games6k/", COLS), ("games6k-cold/", ["cold_recall@20", "cold_ndcg@20", "cold_users", "knn_weight"]),
-                         ("beauty/", COLS)):
+                         ("beauty/", COLS), ("ratings/", COLS)):
         sub = {k[len(prefix):]: v for k, v in results.items() if k.startswith(prefix)}
         if sub:
             print(f"\n{prefix.rstrip('/')}")

@@ -32,7 +32,9 @@ def checkerboard() -> Interactions:
 FAST_PARAMS = {
     "popularity": {},
     "itemknn": {},
-    "bpr": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu"},
+    "ease": {},
+    # the PyTorch loop (per-epoch validation); implicit's backend is tested in test_recommender_auto.py
+    "bpr": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu", "backend": "torch"},
     "lightgcn": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu"},
     "hybrid": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu",
                "embedder": "fake"},

@@ -86,5 +86,7 @@ def test_models_all_means_every_model_and_the_served_one():
     runs = _runs(["itemknn", "hybrid", "default"], "fake")
     assert runs[:2] == [("itemknn", "itemknn", {}), ("hybrid", "hybrid", {"embedder": "fake"})]
     label, served, params = runs[2]
-    assert label == "default" and served in MODELS
-    assert params == ({"embedder": "fake"} if served == "hybrid" else {})
+    from recommender.fitting import serving_params
+
+    assert label == "default" and served in [*MODELS, "auto"]
+    assert params == serving_params(served, "fake")

@@ -42,7 +42,7 @@ def store(tmp_path):
     return products, inter
 
 
-@pytest.fixture(params=["itemknn", "hybrid"])
+@pytest.fixture(params=["itemknn", "ease", "hybrid", "auto"])
 def service(request, store, settings):
     products, inter = store
     s = settings.model_copy(update={

@@ -93,7 +93,8 @@ def staff_message(turn) -> dict | None:
     """A staff reply (a person's bubble, with their name) or a join/resolve note; None for bookkeeping turns."""
     data = turn.data or {}
     if turn.role == "staff":
-        who = html.escape(str(data.get("staff") or "Support"))
+        name = str(data.get("staff") or "Support")
+        who = html.escape(name[:1].upper() + name[1:])
         label = f"<span class='kefu-staff'><span class='kefu-avatar'>{who[:1].upper()}</span>{who} · support team</span>"
         return {"role": "assistant", "content": f"{label}\n\n{safe_markdown(turn.text)}{NO_RATE}"}
     if turn.role == "system" and data.get("event") in ("take", "resolve"):

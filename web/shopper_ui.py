@@ -31,7 +31,6 @@ here: every turn is ``service.stream``.
 """
 
 
-import hashlib
 import html
 import logging
 
@@ -47,6 +46,9 @@ EXAMPLES = [
     "How do I reset my password?",
 ]
 POLL_SECONDS = 2.0
+# gr.BrowserState encrypts in the browser with a key it sends to the page, so the key protects
+# nothing; a fixed one lets every replica and restart read what another stored.
+BROWSER_SECRET = "kefu-session-v1"
 
 CSS = """
 .kefu-banner {background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5;border-radius:8px;padding:10px 14px;}
@@ -67,8 +69,8 @@ footer {display:none !important}
               align-items:center;justify-content:center;font-size:11px}
 .message:has(.kefu-staff) {background:#e6f4ef !important;border:1px solid #9fd3c1 !important}
 .kefu-note {font-size:12.5px;color:var(--body-text-color-subdued)}
-.message-row:has(.kefu-norate) + .message-buttons button[aria-label="Like"],
-.message-row:has(.kefu-norate) + .message-buttons button[aria-label="Dislike"] {display:none !important}
+.message-row:has(.kefu-norate) + .message-buttons {display:none !important}
+.message:has(.kefu-note) {background:transparent !important;border:0 !important;box-shadow:none !important}
 """
 
 # The widget: the whole page is one flex column of the frame's height; the chat log
@@ -127,7 +129,7 @@ def build_shopper_ui(service, components, compact: bool = False):
         session_id = gr.State(None)
         turn_ids = gr.State([])  # turn id per chatbot message index (None for user / staff messages)
         seen = gr.State([])  # staff/system turn ids already shown
-        remembered = gr.BrowserState(None, storage_key="kefu-session", secret=browser_secret(components.settings))
+        remembered = gr.BrowserState(None, storage_key="kefu-session", secret=BROWSER_SECRET)
         chatbot, cards, banner, box, send = page_layout(compact, components.settings.max_message_chars, record_click)
         timer = gr.Timer(POLL_SECONDS, active=False)
         outputs = [chatbot, session_id, turn_ids, box, cards, banner, timer, remembered]
@@ -140,16 +142,11 @@ def build_shopper_ui(service, components, compact: bool = False):
                    api_visibility="private", show_progress="hidden")
         chatbot.like(feedback_handler(components), [session_id, turn_ids], None, api_visibility="private")
         # The chat's clear button starts a new conversation: the next message opens a new session.
-        chatbot.clear(lambda: (None, [], [], None, gr.Timer(active=False)), None,
+        # BrowserState does not write a falsy value, so "forgotten" is stored as a marker restore ignores.
+        chatbot.clear(lambda: (None, [], [], {"cleared": True}, gr.Timer(active=False)), None,
                       [session_id, turn_ids, seen, remembered, timer], api_visibility="private")
     demo.kefu_css = COMPACT_CSS if compact else CSS
     return demo
-
-
-def browser_secret(settings) -> str:
-    """The key ``gr.BrowserState`` encrypts the stored session id with: stable across restarts of one
-    installation (a random one per start would forget every conversation), different between installations."""
-    return hashlib.sha256(f"kefu-browser-state:{settings.data_dir.resolve()}".encode()).hexdigest()
 
 
 def restorer(components):

@@ -60,7 +60,10 @@ def _source(record, score: float = 1.0) -> Source:
 
 
 _POLICY_WORDS = ("return", "refund", "warranty", "exchange", "ship", "deliver", "cancel", "repair", "broken",
-                 "damaged", "defective", "faulty", "退", "换", "保修", "配送", "发货")
+                 "damaged", "defective", "faulty", "member", "promo", "coupon", "voucher", "gift wrap", "wrapping",
+                 "install", "bulk", "subscription", "account", "password", "invoice", "order", "live chat",
+                 "leave a review", "write a review", "payment", "pay with", "paid with", "price match",
+                 "退", "换", "保修", "配送", "发货", "会员", "订单")
 
 
 def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answer | None, Focus]:
@@ -77,21 +80,26 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
         shown = variant or focused
         return _answer(reply, [records[shown.id]]), Focus(shown.id, text)
     found = finder.find(text)
-    if found.product is None and not found.missing and focused and followup.refers_back(text):
-        if asked or asked_attributes(text, focused):
-            found.product = focused
+    leans_back = focused is not None and followup.refers_back(text)
+    if leans_back and not found.missing and (found.product is None or found.score < STRONG_MATCH):
+        found.product, found.family, found.score = focused, [], 0.0  # "what's its capacity?" is about the focus
     if found.missing and not policy_question:
         alts = [records[p.id] for p in found.alternatives if p.id in records]
         reply = not_found(found.missing, found.alternatives, lang)
         return Answer(reply, False, [_source(r, 0.0) for r in alts], Mode.PRODUCT), focus
     product = found.product
-    if product is None or (policy_question and not asked):
+    weak = found.score < STRONG_MATCH and not asked and not found.family
+    if product is None or (policy_question and not (asked - {"price"} or found.score >= STRONG_MATCH)) or weak:
         return None, Focus(product.id if product else focus.product, focus.question)
     attrs = asked_attributes(text, product)
     if found.family:
         reply = compose_family(found.family, asked, lang, attrs)
         return _answer(reply, [records[p.id] for p in found.family]), Focus(product.id, text)
-    return _answer(compose(product, asked, lang, attrs), [records[product.id]]), Focus(product.id, text)
+    question = text if (asked & {"specs", "included"} or not asked) else ""
+    return _answer(compose(product, asked, lang, attrs, question), [records[product.id]]), Focus(product.id, text)
+
+
+STRONG_MATCH = 0.6  # a question that asks no product fact must name the product this clearly
 
 
 def finder_product(finder, product_id: str | None):

@@ -37,9 +37,11 @@ _ALIASES = {  # shoppers' short forms → the catalogue's words
 _STOP = frozenset(
     "a an the and or of for to in on with is are do does did you your we our i me my it its this that "
     "how much what which when where who why can could would will should there any some have has be "
-    "price cost costs priced sell selling sold stock available availability rating rated specs tell about "
+    "price cost costs priced sell selling sold stock available availability rating rate rated ratings specs tell "
+    "about mrp discount customers reviews reviewed star stars how big long much many "
     "version edition new please buy get need want".split()
 )
+_SIZE = re.compile(r"\d+(\.\d+)?(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|in|inch|inches|k|p|v|fps|dpi)")
 _GENERIC = frozenset({"edition", "console", "game", "games", "controller", "card", "set", "pack"})
 _ATTR_LINE = re.compile(r"^[a-z][a-z ]{1,30}: [^;]+(?:; [a-z][a-z ]{1,30}: [^;]+)*\.?$")
 
@@ -80,11 +82,18 @@ class Product:
     category: str = ""
     price: float | None = None
     currency: str = "USD"
+    list_price: float | None = None
     stock: int | None = None
     rating: float | None = None
     rating_count: int | None = None
     attributes: dict = field(default_factory=dict)
     description: str = ""
+    text: str = ""  # the whole record text (for features the structured fields do not hold)
+
+    @property
+    def name(self) -> str:
+        """The title as a person says it (long export titles cut at their first clause)."""
+        return short_title(self.title)
 
     @property
     def base_title(self) -> str:
@@ -115,11 +124,13 @@ class Product:
             category=str(meta.get("category") or ""),
             price=_float(meta.get("price")),
             currency=str(meta.get("currency") or currency),
+            list_price=_float(meta.get("list_price")),
             stock=None if meta.get("stock") in (None, "") else int(float(meta["stock"])),
             rating=_float(meta.get("rating")) or _rating_from(text),
             rating_count=None if meta.get("rating_count") in (None, "") else int(float(meta["rating_count"])),
             attributes=attrs,
             description=str(meta.get("description") or description),
+            text=text,
         )
 
 
@@ -159,6 +170,9 @@ class ProductFinder:
         df = Counter(t for d in self._doc_sets for t in d)
         n = len(products) or 1
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._max_idf = math.log(1 + n)
+        # Words after "for" / "compatible with" name what an accessory fits, not the accessory.
+        self._accessory_sets = [set(tokens(_after_for(p.title))) for p in products]
         # Words that alone name no product: a game's platform in "(PS5)", and generic nouns.
         self._platform_sets = [(set(tokens(p.platform)) if p.base_title != p.title else set()) | _GENERIC
                                for p in products]
@@ -178,24 +192,29 @@ class ProductFinder:
         return self._vectors @ q
 
     def _lexical(self, q_tokens: set[str], q_codes: set[str] = frozenset()) -> list[float]:
-        """Per product: IDF-weighted share of the question's catalogue words it carries, damped by
-        how little of its own title the question covers ("return an opened game" names no game)."""
-        known = {t for t in q_tokens if t in self._idf and t not in _STOP}
-        total = sum(self._idf[t] for t in known)
-        if not total:
+        """Per product: IDF-weighted share of the question's words it carries — words the catalogue
+        never uses count fully against it ("gift wrapping" names no gift set) — damped by how little
+        of its own title the question covers ("return an opened game" names no game)."""
+        content = {t for t in q_tokens if t not in _STOP and (len(t) > 1 or t.isdigit())}
+        known = {t for t in content if t in self._idf}
+        total = sum(self._idf[t] for t in known) + self._max_idf * len(content - known)
+        if not known or not total:
             return [0.0] * len(self.products)
         out = []
-        for d, plat in zip(self._doc_sets, self._platform_sets):
-            hit = sum(self._idf[t] for t in known & d)
-            named = sum(self._idf[t] for t in (known & d) - plat)  # a platform alone names no product
-            own = sum(self._idf[t] for t in d - plat if t not in _STOP) or 1.0
+        for d, plat, acc in zip(self._doc_sets, self._platform_sets, self._accessory_sets):
+            matched = known & d
+            hit = sum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
+            named = sum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
+            own = sum(self._idf[t] for t in d - plat - acc if t not in _STOP) or 1.0
             coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
             out.append(hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own)))
         return out
 
     def siblings(self, product: Product) -> list[Product]:
         """The same title on every platform we carry, ``product`` included (platform order)."""
-        same = [p for p in self.products if p.base_title == product.base_title]
+        if not product.platform or product.base_title == product.title:
+            return [product]
+        same = [p for p in self.products if p.base_title == product.base_title and p.platform]
         return sorted(same, key=lambda p: p.platform) if len(same) > 1 else [product]
 
     def find(self, question: str, focus: Product | None = None) -> Resolution:
@@ -204,7 +223,7 @@ class ProductFinder:
         if not self.products:
             return Resolution(None)
         q_tokens = set(tokens(question))
-        q_codes = {c for c in codes(question) if not re.fullmatch(r"\d+(gb|tb|mb)", c)}
+        q_codes = {c for c in codes(question) if not _SIZE.fullmatch(c)}
         lexical = self._lexical(q_tokens, (q_codes & self._all_codes) - self._platform_codes)
         dense = self._dense(question)
         fused = [lx + (0.35 * float(dense[i]) if dense is not None else 0.0) for i, lx in enumerate(lexical)]
@@ -223,6 +242,9 @@ class ProductFinder:
                 break
             if model_codes <= self._codes[i] | _platform_codes(self.products[i]):
                 found = self.products[i]
+                other = _other_model_number(question, found)
+                if other:  # "Nord 3" asked, "Nord 2T" found: a different model
+                    return Resolution(None, missing=other, alternatives=[self.products[j] for j in order[:3]])
                 family = self.siblings(found)
                 named_platform = any(set(tokens(p.platform)) & q_tokens for p in family) if len(family) > 1 else True
                 return Resolution(found, score=fused[i], family=[] if named_platform else family)
@@ -241,8 +263,47 @@ class ProductFinder:
         return sorted({p.platform for p in self.products if p.base_title == product.base_title and p.platform})
 
 
+def _after_for(title: str) -> str:
+    """``"Screen Protector for Xiaomi Pad 5"`` → ``"Xiaomi Pad 5"`` (what an accessory fits)."""
+    m = re.search(r"\b(for|compatible with|fits|suitable for)\b(.*)", title, re.I)
+    return m.group(2) if m and m.start() > 0 else ""
+
+
+def short_title(title: str, limit: int = 60) -> str:
+    """A product name as a person says it: the title up to its first comma, bar or dash clause.
+
+    >>> short_title("Karcher WD3 EU Wet and Dry Vacuum Cleaner, 1000 Watts Powerful Suction, 17 L Capacity")
+    'Karcher WD3 EU Wet and Dry Vacuum Cleaner'
+    >>> short_title("PlayStation 5 Console - Disc Edition")
+    'PlayStation 5 Console - Disc Edition'
+    """
+    if len(title) <= limit:
+        return title
+    for pattern in (r"\s*[,|]\s*", r"\s*[(\[]\s*|\s+[-–]\s+(?=[A-Z0-9])|\s+with\s+"):
+        head = re.split(pattern, title)[0].strip()
+        if len(head.split()) >= 3 and len(head) <= limit + 20:
+            return head
+        title = head if len(head.split()) >= 3 else title
+    return title if len(title) <= limit + 20 else title[:limit].rsplit(" ", 1)[0]
+
+
 def _platform_codes(p: Product) -> set[str]:
     return codes(p.platform) | {t for t in tokens(p.platform)}
+
+
+def _other_model_number(question: str, product: Product) -> str:
+    """The "name number" the shopper gave when the product has the same name with another number:
+    ``"OnePlus Nord 3"`` against "OnePlus Nord 2T 5G" → ``"Nord 3"``; ``""`` otherwise."""
+    title = tokens(product.title)
+    for m in re.finditer(r"\b([A-Za-z][A-Za-z]+)\s+(\d{1,4}[a-z]{0,2})\b(?![.,]?\d)(?!\s*(gb|tb|mb|w|watts?|players?|pcs?|pack|inch|mm|l)\b)",
+                         question, re.I):
+        word, number = m.group(1).lower(), m.group(2).lower()
+        if word in title and number not in title:
+            i = title.index(word)
+            nxt = title[i + 1] if i + 1 < len(title) else ""
+            if nxt and nxt != number and re.match(r"\d", nxt):
+                return f"{m.group(1)} {m.group(2)}"
+    return ""
 
 
 def _looks_like_model(found: set[str]) -> bool:
@@ -253,9 +314,11 @@ def _looks_like_model(found: set[str]) -> bool:
 # --------------------------------------------------------------------------- facets
 
 _FACETS = {
-    "price": r"\b(how much|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
+    "price": r"\b(how much(?!\s+(power|space|storage|memory|ram|battery|weight|data|capacity|water|noise|time|"
+             r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
     "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
-    "rating": r"\b(rating|rated|ratings|reviews?|stars?|score)\b|评分|评价|几星",
+    "rating": r"\b(rating|rate|rated|ratings|reviews?|reviewed|stars?|score)\b|评分|评价|几星",
+    "discount": r"\b(discount|discounted|mrp|list price|original price|savings?|how much off|% off)\b|折扣|原价|优惠",
     "platform": r"\b(platform|platforms|which console|what console|play it on|runs? on)\b|平台|哪个主机",
     "included": r"\b(included|include|includes|come with|comes with|in the box)\b|包含|附带|配件",
     "specs": r"\b(specs?|specifications?|features?|details|dimensions|storage|battery|weight|size|capacity|"
@@ -323,26 +386,32 @@ def stock_clause(p: Product, lang: str) -> str:
     return f"we have {p.stock} left" if p.stock <= 5 else "it's in stock"
 
 
-def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
+def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str] | None = None,
+            question: str = "") -> str:
     """One or two natural sentences with exactly the asked facts of ``p`` (see the module docstring)."""
     if lang == "zh":
         return _compose_zh(p, asked, attributes or [])
     attributes = attributes or []
+    name = p.name
+    wants_feature = question and not attributes and (not asked or (asked <= {"specs", "included"} and not p.attributes))
+    feature = _feature(question, p) if wants_feature else ""
+    if feature:
+        return f"The {name}: {feature}" if not feature.startswith(name) else feature
     first: list[str] = []
-    if "price" in asked or not asked:
-        if p.price is not None:
-            first.append(f"The {p.title} {be(p.title)} {format_price(p.price, p.currency)}")
+    if ("price" in asked or "discount" in asked or not asked) and p.price is not None:
+        first.append(f"The {name} {be(name)} {format_price(p.price, p.currency)}{_discount(p, asked)}")
     if "stock" in asked or ("price" in asked or not asked):
         clause = stock_clause(p, "en")
         if clause and first:
             first[0] += (", but " if p.stock is not None and p.stock <= 0 else ", and ") + clause
         elif clause:
-            first.append(f"Sorry, the {p.title} {be(p.title)} out of stock right now" if p.stock <= 0 else
-                         f"Yes, the {p.title} {be(p.title)} in stock" + (f" — we have {p.stock} left" if p.stock <= 5 else ""))
+            first.append(f"Sorry, the {name} {be(name)} out of stock right now" if p.stock <= 0 else
+                         f"Yes, the {name} {be(name)} in stock" + (f" — we have {p.stock} left" if p.stock <= 5 else ""))
     sentences = [s + "." for s in first]
     if "rating" in asked and p.rating is not None:
         count = f" from {p.rating_count:,} ratings" if p.rating_count else ""
-        sentences.append(f"{'It' if sentences else 'The ' + p.title} is rated {p.rating:g} out of 5{count}.")
+        sentences.append(f"{'It' if sentences else 'The ' + name} {'is' if sentences else be(name)} rated "
+                         f"{p.rating:g} out of 5{count}.")
     specs = attributes or (list(p.attributes) if "specs" in asked else [])
     if "platform" in asked and "platform" in p.attributes:
         specs = ["platform"] + [a for a in specs if a != "platform"]
@@ -351,14 +420,42 @@ def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str]
     specs = [a for a in specs if a in p.attributes]
     if specs:
         phrases = [attribute_phrase(a, p.attributes[a]) for a in specs[:5]]
-        subject = "It" if sentences else f"The {p.title}"
+        subject = "It" if sentences else f"The {name}"
         sentences.append(f"{subject} {_join(phrases, 'en')}.")
     lead = p.description.split(". ")[0].rstrip(".") if p.description else ""
-    if not asked and not attributes and lead and len(lead) <= 200:
+    if not asked and not attributes and not feature and lead and len(lead) <= 200:
         sentences.append(lead + ".")  # "tell me about it": the price, then what it is
     if not sentences:
-        sentences.append(f"The {p.title}" + (f": {lead}." if lead else " is in our catalogue."))
+        sentences.append(f"The {name}" + (f": {lead}." if lead else " is in our catalogue."))
     return " ".join(sentences)
+
+
+def _discount(p: Product, asked: set[str]) -> str:
+    """`` (list price ₹3,990, 69% off)`` when the shopper asked about the discount."""
+    if "discount" not in asked or not p.list_price or not p.price or p.list_price <= p.price:
+        return ""
+    off = round(100 * (1 - p.price / p.list_price))
+    return f" (list price {format_price(p.list_price, p.currency)}, {off}% off)"
+
+
+def _feature(question: str, p: Product) -> str:
+    """The line of the product's record that answers a feature question the fields do not hold
+    ("What chip is in the Xiaomi Pad 5?" → its processor line), or ``""``."""
+    from bot.answers.passages import rank, units
+
+    lines = [ln for ln in p.text.splitlines()[1:] if not re.match(r"^(Price|Category|Rating|In stock|Out of stock)\b", ln)]
+    cands = [p.title] + [u for u in units("\n".join(lines)) if len(u) > 8]  # the title names features too
+    if not cands:
+        return ""
+    name_words = set(tokens(p.title))
+    asked_words = " ".join(t for t in tokens(question) if t not in name_words)
+    if not asked_words.strip():
+        return ""
+    score, i = rank(asked_words, cands)[0]
+    if score <= 0:
+        return ""
+    unit = cands[i]
+    return unit if len(unit) <= 240 else unit[:237].rsplit(" ", 1)[0] + "…"
 
 
 def compose_family(family: list[Product], asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
@@ -413,12 +510,12 @@ def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
 
 def not_found(missing: str, alternatives: list[Product], lang: str = "en") -> str:
     """The reply when the shopper named a product we do not carry (never another product's facts as the answer)."""
-    alts = [f"{a.title} ({format_price(a.price, a.currency)})" if a.price is not None else a.title for a in alternatives]
+    alts = [a.name for a in alternatives]  # names only: another product's price is never the answer
     if lang == "zh":
         text = f"抱歉，我们的商品目录里没有“{missing}”。"
         return text + (f"相近的商品有：{'；'.join(alts)}。" if alts else "")
     text = f"Sorry, I couldn't find the {missing} in our catalogue."
-    return text + (f" The closest we carry: {'; '.join(alts)}." if alts else "")
+    return text + (f" The closest we carry: {'; '.join(alts)}. Would you like the details of one of them?" if alts else "")
 
 
 def variant_reply(product: Product, platform: str, found: Product | None, platforms: list[str], lang: str = "en") -> str:

@@ -4,6 +4,11 @@ Loss per (user u, bought item i, random item j): ``-log σ(x_ui − x_uj) + reg�
 with ``x_ui = p_u·q_i + b_i``, lazy Adam on sparse gradients, uniform negatives drawn per batch (a negative is
 occasionally a positive — harmless at these densities and much faster than rejection).
 Early stopping on validation NDCG@20. Items never seen in training keep zero vectors.
+
+``backend="auto"`` (the default) trains with benfred/implicit's multithreaded CPU BPR when
+it is installed (the same loss, per-sample SGD; ``epochs`` iterations, no early stopping,
+its bias column becomes ``item_bias``) — ~100× faster on two cores than the PyTorch loop
+here, which ``backend="torch"`` keeps (and which runs on CUDA).
 ``reg`` 3e-3 was chosen on Games-6k's validation target from {1e-5, 1e-3, 3e-3, 1e-2}; the
 neighbour term (:mod:`recommender.models.neighbours`) is fitted after the factors.
 Serving, fold-in and reasons are in :class:`~recommender.models.factors.FactorRecommender`.
@@ -26,10 +31,35 @@ class BPRRecommender(FactorRecommender):
     name = "bpr"
     defaults = {
         "factors": 64, "epochs": 40, "lr": 0.005, "reg": 3e-3, "batch_size": 2048,
-        "patience": 3, "seed": 0, "device": "auto", "threads": 0,
+        "patience": 3, "seed": 0, "device": "auto", "threads": 0, "backend": "auto",
     }
 
     def _fit(self, interactions: Interactions, item_texts, valid, show_progress) -> None:
+        if self.params["backend"] in ("auto", "implicit") and _implicit_bpr() is not None:
+            self._fit_implicit(interactions, show_progress)
+        else:
+            self._fit_torch(interactions, valid, show_progress)
+        self._fit_neighbours(interactions, valid)
+
+    def _fit_implicit(self, interactions: Interactions, show_progress: bool) -> None:
+        import time
+
+        p = self.params
+        t0 = time.perf_counter()
+        model = _implicit_bpr()(factors=int(p["factors"]), learning_rate=float(p["lr"]), regularization=float(p["reg"]),
+                                iterations=int(p["epochs"]), num_threads=int(p["threads"]), random_state=int(p["seed"]))
+        model.fit(interactions.matrix(binary=True).tocsr(), show_progress=show_progress)
+        uf, itf = np.asarray(model.user_factors), np.asarray(model.item_factors)  # last column: 1 / item bias
+        self.user_factors = np.ascontiguousarray(uf[:, :-1], dtype=np.float32)
+        self.item_factors = np.ascontiguousarray(itf[:, :-1], dtype=np.float32)
+        self.item_bias = np.ascontiguousarray(itf[:, -1], dtype=np.float32)
+        unseen = np.bincount(interactions.items, minlength=interactions.n_items) == 0
+        self.item_factors[unseen] = 0.0
+        self.item_bias[unseen] = self.item_bias[~unseen].min(initial=0.0)
+        self._gram_cache = None
+        self.fit_info = {"epochs": int(p["epochs"]), "backend": "implicit", "seconds": time.perf_counter() - t0}
+
+    def _fit_torch(self, interactions: Interactions, valid, show_progress) -> None:
         import torch
 
         p = self.params
@@ -87,4 +117,12 @@ class BPRRecommender(FactorRecommender):
             snapshot, restore, int(p["patience"]), int(p["seed"]), show_progress, "bpr",
         )
         export()
-        self._fit_neighbours(interactions, valid)
+
+
+def _implicit_bpr():
+    """implicit's CPU BPR class, or ``None`` when implicit is not installed."""
+    try:
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+    except ImportError:
+        return None
+    return BayesianPersonalizedRanking

@@ -27,9 +27,9 @@ from recommender.interactions import Interactions
 from recommender.models.itemknn import ItemKNNRecommender, _keep_top
 
 #: λ candidates tried on the validation split, as multiples of the mean diagonal of XᵀX.
-LAMBDA_GRID = (0.5, 2.0, 8.0)
+LAMBDA_GRID = (2.0, 8.0, 32.0)
 #: λ (same scale) when it is "auto" but there is no validation split.
-LAMBDA_DEFAULT = 2.0
+LAMBDA_DEFAULT = 8.0
 
 
 class EASERecommender(ItemKNNRecommender):

@@ -5,6 +5,10 @@
   test target. Train on the former, validate on its target, test on the latter's target with
   the full test history as the profile; rank all items minus the history.
 - **Amazon Beauty** (``amazon_beauty_seq.txt``, ids only): leave-last-out on each line.
+- **Games-6k ratings-style** (:func:`games6k_ratings_split`): each user's whole history
+  (test history + test target) as an unordered user × item set with titles as the only
+  text, split like recommenders' ``python_stratified_split`` (75/25 per user, seed 42) —
+  a stand-in for ratings data with weak text.
 
 The folder is ``$KEFU_DATASETS_DIR`` or ``<repo>/../shared/datasets``; :func:`datasets_dir`
 returns ``None`` when it is absent so callers can skip with a message. Nothing is read at
@@ -115,3 +119,14 @@ def beauty_split(path: Path) -> Split:
             parts = line.split()
             records.extend((parts[0], it, t) for t, it in enumerate(parts[1:]))
     return leave_last_out(Interactions.from_records(records))
+
+
+def games6k_ratings_split(folder: Path, seed: int = 42) -> tuple[Split, dict[str, str]]:
+    """Games-6k as ratings-style data: stratified 75/25 per user over each full history."""
+    from tools.recsys.splits import stratified_split
+
+    titles = games6k_titles(folder)
+    tu, th, tt = _read_inter(folder / "Games-6k.test.inter")
+    records = [(u, i, t) for u, h, last in zip(tu, th, tt) for t, i in enumerate(dict.fromkeys([*h, last]))]
+    inter = Interactions.from_records(records, item_ids=list(titles))
+    return stratified_split(inter, 0.75, "user", seed), titles

@@ -5,7 +5,10 @@
 
 Prints one table (metrics at each k plus train seconds) and writes
 ``{"protocol": …, "models": {NAME: {"recall@10": …, "ndcg@10": …, …, "train_seconds": …}}}``.
-``--models all`` scores every model plus ``default``, the one the server would serve.
+``--models all`` scores every model plus ``default``, the one the server would serve: for
+``KEFU_RECOMMENDER_MODEL=auto`` (the default) the candidate with the best validation NDCG@20
+on this split's validation part (:func:`recommender.fitting.select_model`), fitted on its
+training part like every other row.
 Protocols (see :mod:`tools.recsys.splits`): ``leave-last-out``, ``stratified-75-25``
 (alias ``random-75-25``) with ``--stratify-by user|item`` and ``--seed``.
 """
@@ -16,7 +19,7 @@ import argparse
 import json
 from pathlib import Path
 
-from recommender.fitting import serving_params
+from recommender.fitting import AUTO, select_model, serving_params
 from tools.recsys.cli_common import DEFAULT, fail, load_or_fail, parse_model_list
 from tools.recsys.scoring import fit_and_score, format_table
 from tools.recsys.splits import PROTOCOLS, make_split
@@ -36,6 +39,23 @@ def _runs(names: list[str], embedder: str | None) -> list[tuple[str, str, dict]]
         else:
             runs.append((name, name, {"embedder": embedder} if (name == "hybrid" and embedder) else {}))
     return runs
+
+
+def _score_auto(split, texts, ks, params, progress) -> dict:
+    """The ``auto`` choice on ``split``: select on its validation part, score the chosen fit."""
+    import time
+
+    from tools.recsys.scoring import score_model
+
+    if split.valid is None or not len(split.valid):
+        fail("auto needs a validation split to choose on")
+    t0 = time.perf_counter()
+    name, model, scores = select_model(split.train, split.valid, texts, params, progress)
+    out = score_model(model, split, ks)
+    out["train_seconds"] = time.perf_counter() - t0
+    print(f"default (auto) chose {name}: validation NDCG@20 "
+          + ", ".join(f"{k} {v:.4f}" for k, v in scores.items()))
+    return {**out, "chosen": name, **{f"valid_ndcg@20_{k}": v for k, v in scores.items()}}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
         fail("no user has enough interactions to hold any out (leave-last-out needs 3 per user)")
     results = {}
     for label, name, params in _runs(names, args.embedder):
-        _, results[label] = fit_and_score(name, split, texts, args.k, params, show_progress=args.progress)
+        if name == AUTO:
+            results[label] = _score_auto(split, texts, args.k, params, args.progress)
+        else:
+            _, results[label] = fit_and_score(name, split, texts, args.k, params, show_progress=args.progress)
     cols = [f"{m}@{k}" for k in args.k for m in ("recall", "ndcg", "map")] + ["map", "coverage@" + str(args.k[0]), "train_seconds"]
     print(f"protocol {args.protocol}: {len(split.train)} train interactions, {len(split.test_users)} test users, "
           f"{inter.n_items} items")

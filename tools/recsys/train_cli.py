@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m recommender.train", description=__doc__.split("\n")[0])
     ap.add_argument("--interactions", type=Path, required=True, help="CSV user_id,item_id,timestamp[,type][,rating]")
     ap.add_argument("--items", type=Path, help="CSV item_id (or id),title[,description,category,price]")
-    ap.add_argument("--model", default="hybrid", help="popularity | itemknn | bpr | lightgcn | hybrid")
+    ap.add_argument("--model", default="hybrid", help="auto | popularity | itemknn | ease | bpr | lightgcn | hybrid")
     ap.add_argument("--out", type=Path, required=True, help="folder to write the model to")
     ap.add_argument("--params", default="{}", help='JSON model parameters, e.g. \'{"factors": 32}\'')
     ap.add_argument("--embedder", default=None, help="text embedder for the hybrid: bundled | fake | path")
@@ -32,8 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from recommender.models.base import MODELS
 
-    if args.model not in MODELS:
-        fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
+    from recommender.fitting import AUTO, AUTO_CANDIDATES, serving_params
+
+    if args.model not in MODELS and args.model != AUTO:
+        fail(f"unknown model {args.model!r}; choose from {', '.join([AUTO, *MODELS])}")
     try:
         params = json.loads(args.params)
         assert isinstance(params, dict)
@@ -41,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         fail("--params must be a JSON object")
     if args.embedder and args.model == "hybrid":
         params["embedder"] = args.embedder
+    if args.model == AUTO:  # --params apply to every candidate that knows them
+        from recommender.models.base import model_class
+
+        base, given = serving_params(AUTO, args.embedder or "bundled"), params
+        known = {c: {**model_class(c).common_defaults, **model_class(c).defaults} for c in AUTO_CANDIDATES}
+        params = {c: {**base[c], **{k: v for k, v in given.items() if k in known[c]}} for c in AUTO_CANDIDATES}
     inter, texts = load_or_fail(args.interactions, args.items)
     t0 = time.perf_counter()
     try:

@@ -33,6 +33,14 @@ footer {display:none !important}
 .kefu-turn.staff {border-color:var(--color-accent)}
 .kefu-turn.system {font-style:italic;font-size:12.5px;padding:4px 12px}
 .kefu-ok {color:#137333;font-weight:600} .kefu-bad {color:#b3261e;font-weight:600}
+/* fit the window (1280 px and down to 768 px) without sideways scrolling: long ids and text wrap */
+.gradio-container {max-width:100% !important;overflow-x:hidden}
+.kefu-turn, .prose {overflow-wrap:anywhere}
+.kefu-turn pre, .kefu-turn code {white-space:pre-wrap;overflow-wrap:anywhere}
+.table-wrap table {table-layout:fixed;width:100% !important}
+.table-wrap td {overflow-wrap:anywhere}
+.table-wrap th, .table-wrap th * {overflow-wrap:normal !important;word-break:keep-all !important;hyphens:auto}
+@media (max-width: 1000px) {.table-wrap th, .table-wrap td {font-size:12px}}
 """
 
 

@@ -3,8 +3,14 @@
 from web.staff_ui.common import TRY_PREFIX
 
 
+EMPTY = ("**No shopper questions in this period yet.** The plots fill in as shoppers chat "
+         "(Try-it sessions are left out); widen *Last N days* to look further back.")
+
+
 def summary_markdown(s: dict) -> str:
     """The line above the plots: questions, conversations, abstention and handoff rates, recommendation CTR."""
+    if not s.get("questions"):
+        return EMPTY
     return (
         f"**{s['questions']}** questions in **{s['conversations']}** conversations · abstention "
         f"**{s['abstention_rate']:.0%}** · handoff **{s['handoff_rate']:.0%}** · recommendations shown "
@@ -21,11 +27,32 @@ def view(store, days) -> tuple:
     s = frames["summary"]
     fmt = "%m-%d %H:00" if s["bucket"] == "hour" else "%Y-%m-%d"
 
-    def labelled(df):  # bar charts read better with one labelled bar per period
+    def labelled(df):  # one readable label per period (a time axis printed "02 PM02:05" on top of each other)
         return df.assign(period=df["period"].dt.strftime(fmt)) if len(df) else df
 
-    return (summary_markdown(s), labelled(frames["intents"]), frames["rates"], frames["sentiment"],
-            frames["sentiment_timeline"], labelled(frames["recommendations"]))
+    plots = (labelled(frames["intents"]), labelled(frames["rates"]), frames["sentiment"],
+             labelled(frames["sentiment_timeline"]), labelled(frames["recommendations"]))
+    return (summary_markdown(s) + (empty_note(plots) if s["questions"] else ""), *plots)
+
+
+PLOT_NAMES = ("questions per intent", "abstention and handoff rate", "sentiment", "sentiment over time",
+              "recommendations")
+LINES = (1, 3)  # the line plots: a line needs two periods
+
+
+def empty_note(plots) -> str:
+    """Which plots have nothing to draw yet (an empty plot looks broken rather than empty)."""
+    empty = [name for i, (name, df) in enumerate(zip(PLOT_NAMES, plots))
+             if not len(df) or (i in LINES and df["period"].nunique() < 2)]
+    return f"\n\n*Not enough data yet for: {', '.join(empty)}.*" if empty else ""
+
+
+def shown(plots) -> list:
+    """The plot updates: hidden while they have nothing to draw (see :func:`empty_note`)."""
+    import gradio as gr
+
+    return [gr.update(value=df, visible=bool(len(df)) and (i not in LINES or df["period"].nunique() >= 2))
+            for i, df in enumerate(plots)]
 
 
 def build(store) -> None:
@@ -37,22 +64,24 @@ def build(store) -> None:
             days = gr.Slider(1, 90, value=30, step=1, label="Last N days")
             refresh = gr.Button("Refresh")
         summary = gr.Markdown()
-        with gr.Row():
-            intents = gr.BarPlot(x="period", y="questions", color="intent", title="Questions per intent",
-                                 height=280, y_lim=[0, None])
-            rates = gr.LinePlot(x="period", y="rate", color="metric", title="Abstention and handoff rate",
-                                y_lim=[0, 1], height=280)
-        with gr.Row():
-            sentiment = gr.BarPlot(x="label", y="turns", color="label", title="Sentiment of shopper messages",
-                                   height=260, y_lim=[0, None],
-                                   color_map={"negative": "#d93025", "neutral": "#9aa0a6", "positive": "#1e8e3e"})
-            timeline = gr.LinePlot(x="period", y="polarity", title="Mean sentiment over time", y_lim=[-1, 1],
-                                   height=260)
+        # One plot per row: side by side at 1280 px the legends were cut off and the time labels collided.
+        period = {"x_title": "period", "x_label_angle": -40}
+        intents = gr.BarPlot(x="period", y="questions", color="intent", title="Questions per intent", height=300,
+                             y_lim=[0, None], y_title="questions", color_title="intent", **period)
+        rates = gr.LinePlot(x="period", y="rate", color="metric", title="Abstention and handoff rate", y_lim=[0, 1],
+                            height=280, y_title="share of answers", color_title="metric", **period)
+        sentiment = gr.BarPlot(x="label", y="turns", color="label", title="Sentiment of shopper messages", height=260,
+                               y_lim=[0, None], x_title="sentiment", y_title="messages", color_title="sentiment",
+                               color_map={"negative": "#d93025", "neutral": "#9aa0a6", "positive": "#1e8e3e"})
+        timeline = gr.LinePlot(x="period", y="polarity", title="Mean sentiment over time", y_lim=[-1, 1], height=260,
+                               y_title="mean polarity (−1..1)", **period)
         recs = gr.BarPlot(x="period", y="count", color="kind", title="Recommendations shown and clicked", height=260,
-                          y_lim=[0, None], color_map={"shown": "#8ab4f8", "clicked": "#1a73e8"})
+                          y_lim=[0, None], y_title="recommendations", color_title="",
+                          color_map={"shown": "#8ab4f8", "clicked": "#1a73e8"}, **period)
 
     def analytics_view(n_days):
-        return view(store, n_days)
+        summary_text, *plots = view(store, n_days)
+        return [summary_text, *shown(plots)]
 
     outputs = [summary, intents, rates, sentiment, timeline, recs]
     refresh.click(analytics_view, days, outputs, api_visibility="private")

@@ -117,6 +117,7 @@ class Conversations:
             self.table = gr.Dataframe(
                 headers=["session_id", "user_id", "updated", "turns", "first message", "handoff", "👍", "👎"],
                 label="Sessions (click a row to open it)", interactive=False, wrap=True, elem_id="conv-table",
+                max_chars=60, column_widths=["16%", "9%", "13%", "6%", "32%", "12%", "6%", "6%"],
             )
             with gr.Row():
                 self.session_id = gr.Textbox(label="Session id", scale=4, elem_id="conv-id")

@@ -52,7 +52,8 @@ def build(service) -> None:
             button = gr.Button("Run evaluation", variant="primary")
         summary = gr.Markdown()
         table = gr.Dataframe(headers=["case", "result", "change", "question", "why", "cited", "s"], wrap=True,
-                             interactive=False)
+                             interactive=False, max_chars=60, elem_id="eval-table",
+                             column_widths=["14%", "7%", "10%", "27%", "24%", "12%", "6%"])
 
     def run_eval(with_builtin, at_most, progress=gr.Progress()):
         return run(service, with_builtin, at_most, progress)

@@ -70,12 +70,14 @@ class Feedback:
             self.table = gr.Dataframe(
                 headers=["when", "rating", "by", "session_id", "turn", "question", "answer", "comment"],
                 label="Ratings (click a row to open the conversation)", interactive=False, wrap=True,
-                elem_id="fb-table",
+                elem_id="fb-table", max_chars=60,
+                column_widths=["12%", "6%", "9%", "13%", "5%", "20%", "23%", "12%"],
             )
             gr.Markdown("#### Regression cases")
             self.cases_table = gr.Dataframe(
                 headers=["id", "question", "expected source", "key facts", "decline", "by", "created"],
-                interactive=False, wrap=True,
+                interactive=False, wrap=True, max_chars=60, elem_id="cases-table",
+                column_widths=["5%", "27%", "18%", "22%", "7%", "8%", "13%"],
             )
             with gr.Row():
                 case_id = gr.Number(label="Case id", precision=0, scale=1)
