@@ -225,11 +225,11 @@ class Answerer:
         """The answering units of ``source`` and how well the best one covers the question."""
         from bot.answers.passages import scored
 
-        body = source.text
+        body, heading = source.text, ""
         first, _, rest = body.partition("\n")
         if " > " in first and rest:  # a section's heading path is for retrieval, not for the shopper
-            body = rest
-        return scored(question, body, n=2, embed=self.checker.encode)
+            body, heading = rest, first.rsplit(" > ", 1)[-1]
+        return scored(question, body, n=2, embed=self.checker.encode, heading=heading)
 
     def answer(
         self, question: str, sources: list[Source], history: list[tuple[str, str]], lang: str = "en"

@@ -7,7 +7,8 @@ import pytest
 
 from bot.answers import followup, passages, smalltalk
 from knowledge.prices import format_price
-from bot.answers.products import Product, ProductFinder, compose, compose_family, facets, not_found, tokens
+from bot.answers.facts import compose, compose_family, facets, not_found
+from bot.answers.products import Product, ProductFinder, tokens
 
 CATALOGUE = [
     Product("HL-1001", "PlayStation 5 Console - Disc Edition", "Sony", price=499.99, stock=1, rating=4.8,

@@ -83,6 +83,7 @@ def kefu_env(tmp: Path, db_url: str, chroma_port: int, llm_url: str) -> dict:
         KEFU_LLM_BASE_URL=llm_url, KEFU_LLM_TIMEOUT="30", KEFU_EMBEDDER="fake", KEFU_SENTIMENT_MODEL="fake",
         KEFU_RECOMMENDER_MODEL="popularity", KEFU_PRODUCTS_PATH=str(tmp / "products.csv"),
         KEFU_INTERACTIONS_PATH=str(tmp / "interactions.csv"), KEFU_STAFF_USERS="ann:pw", KEFU_FAQ_DIRECT_ABOVE="1.01",
+        KEFU_ANSWER_STYLE="generate",  # every answer goes through the shared LLM server
         KEFU_ABSTAIN_BELOW="0.2",
     )
 

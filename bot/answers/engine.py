@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.answers import complaints, followup, smalltalk
-from bot.answers.products import compose, compose_family, facets, asked_attributes, not_found, variant_reply
+from bot.answers.facts import asked_attributes, compose, compose_family, facets, not_found, variant_reply
 from bot.rag import Answer
 from bot.turn import Mode
 from knowledge.store import Source

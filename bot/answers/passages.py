@@ -136,9 +136,12 @@ def select(question: str, body: str, n: int = 2, embed=None, max_chars: int = 32
     return scored(question, body, n, embed, max_chars)[0]
 
 
-def scored(question: str, body: str, n: int = 2, embed=None, max_chars: int = 320) -> tuple[list[str], float]:
+def scored(question: str, body: str, n: int = 2, embed=None, max_chars: int = 320,
+           heading: str = "") -> tuple[list[str], float]:
     """:func:`select` and the best unit's score (the IDF-weighted share of the question's words it
-    carries, plus 0.6 × its cosine when ``embed`` is given)."""
+    carries, plus 0.6 × its cosine when ``embed`` is given). A question that only names the
+    section's ``heading`` ("What is the return window?" under "Return window") is answered by
+    the section's opening unit, its topic sentence."""
     cands = units(body)
     if len(cands) <= 1:
         return cands, 1.0 if cands else 0.0
@@ -149,6 +152,10 @@ def scored(question: str, body: str, n: int = 2, embed=None, max_chars: int = 32
         vecs = np.asarray(embed([question] + cands), dtype="float32")
         cosine = vecs[1:] @ vecs[0]
     ranked = rank(question, cands, cosine)
+    q_words = {_stem(w) for w in _words(question)}
+    if heading and q_words and q_words <= {_stem(w) for w in _words(heading)}:
+        top = ranked[0][0]
+        ranked = sorted(((sc + (top if i == 0 else 0.0), i) for sc, i in ranked), key=lambda r: -r[0])
     best_score, best = ranked[0]
     chosen = [best]
     for score, i in ranked[1:n]:

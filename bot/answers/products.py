@@ -1,21 +1,15 @@
-"""Product questions: find the product the shopper named, then state its facts in a sentence.
+"""Finding the product a shopper named: hybrid search over titles, brands and model numbers.
 
-Two steps, each exact where it must be:
+:class:`ProductFinder` resolves the named product with word TF-IDF (lexical) fused with the
+embedder's cosine (dense) and a **model-number guard**: every model code in the question
+("DX-11", "v236w", "RW-300") must be one of the product's own codes, so "DX-11" never resolves
+to "DX-2". A code no product carries means the named product is not in the catalogue: the
+reply says so and offers the closest products as alternatives, never their facts as the
+answer. The facts themselves are stated by :mod:`bot.answers.facts`.
 
-1. :class:`ProductFinder` resolves the named product with a hybrid search over titles,
-   brands and model numbers — word TF-IDF (lexical) fused with the embedder's cosine
-   (dense) — and a **model-number guard**: every model code in the question ("DX-11",
-   "v236w", "RW-300") must be one of the product's own codes, so "DX-11" never resolves to
-   "DX-2". A code no product carries means the named product is not in the catalogue: the
-   reply says so and offers the closest products as alternatives, never their facts as the
-   answer.
-2. :func:`compose` states the asked facts (price, stock, rating, platform, specs, what is
-   included) from the catalogue's structured fields, in the store's currency — never
-   generated text:
-
-   >>> p = Product("HL-1", "PlayStation 5 Console - Disc Edition", price=499.99, stock=1)
-   >>> compose(p, {"price"}, "en")
-   'The PlayStation 5 Console - Disc Edition is $499.99, and we have 1 left.'
+>>> finder = ProductFinder([Product("1", "Bajaj Majesty DX-11 Iron"), Product("2", "Bajaj DX-2 Iron")])
+>>> finder.find("price of the bajaj dx-2?").product.id, finder.find("Bajaj DX-7 price").missing
+('2', 'DX7')
 """
 
 from __future__ import annotations
@@ -25,7 +19,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from knowledge.prices import format_price
 
 # A model code: letters and digits mixed ("v236w", "rw-300", "ps5", "64gb"), or digits joined by
 # a hyphen to letters ("dx-11"). Pure numbers and plain words are not codes.
@@ -236,11 +229,11 @@ class ProductFinder:
                                   alternatives=[self.products[i] for i in order[:3]])
             return Resolution(focus)
         # The model-number guard: the product must carry every model code the shopper gave.
-        model_codes = q_codes & self._all_codes | {c for c in q_codes - self._all_codes if _looks_like_model({c})}
+        model_codes = {c for c in q_codes if c in self._all_codes or _looks_like_model({c})}
         for i in order[:10]:
             if lexical[i] < self.MIN_LEXICAL:
                 break
-            if model_codes <= self._codes[i] | _platform_codes(self.products[i]):
+            if all(_carries(self._codes[i] | _platform_codes(self.products[i]), c) for c in model_codes):
                 found = self.products[i]
                 other = _other_model_number(question, found)
                 if other:  # "Nord 3" asked, "Nord 2T" found: a different model
@@ -291,6 +284,11 @@ def _platform_codes(p: Product) -> set[str]:
     return codes(p.platform) | {t for t in tokens(p.platform)}
 
 
+def _carries(product_codes: set[str], code: str) -> bool:
+    """``code`` is one of the product's codes, or one of them is it with a size prefix ("32y1" for "y1")."""
+    return code in product_codes or any(c.endswith(code) and c[: -len(code)].isdigit() for c in product_codes)
+
+
 def _other_model_number(question: str, product: Product) -> str:
     """The "name number" the shopper gave when the product has the same name with another number:
     ``"OnePlus Nord 3"`` against "OnePlus Nord 2T 5G" → ``"Nord 3"``; ``""`` otherwise."""
@@ -309,222 +307,3 @@ def _other_model_number(question: str, product: Product) -> str:
 def _looks_like_model(found: set[str]) -> bool:
     """A code like ``v236w`` / ``dx11`` / ``rw300`` (not a size such as ``64gb`` or ``2tb``)."""
     return any(not re.fullmatch(r"\d+(\.\d+)?[a-z]{1,3}", c) for c in found)
-
-
-# --------------------------------------------------------------------------- facets
-
-_FACETS = {
-    "price": r"\b(how much(?!\s+(power|space|storage|memory|ram|battery|weight|data|capacity|water|noise|time|"
-             r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
-    "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
-    "rating": r"\b(rating|rate|rated|ratings|reviews?|reviewed|stars?|score)\b|评分|评价|几星",
-    "discount": r"\b(discount|discounted|mrp|list price|original price|savings?|how much off|% off)\b|折扣|原价|优惠",
-    "platform": r"\b(platform|platforms|which console|what console|play it on|runs? on)\b|平台|哪个主机",
-    "included": r"\b(included|include|includes|come with|comes with|in the box)\b|包含|附带|配件",
-    "specs": r"\b(specs?|specifications?|features?|details|dimensions|storage|battery|weight|size|capacity|"
-             r"players?|multiplayer|genre|age rating|colou?rs?|screen|resolution|connectivity|material)\b|规格|参数|配置",
-}
-
-
-def facets(question: str) -> set[str]:
-    """What the shopper asks about a product: ``facets("How much is it, and is it in stock?")``
-    → ``{'price', 'stock'}``; an empty set means "tell me about it"."""
-    return {name for name, rx in _FACETS.items() if re.search(rx, question, re.I)}
-
-
-def asked_attributes(question: str, product: Product) -> list[str]:
-    """The product's attribute names the question mentions (``players``, ``storage``, …)."""
-    q = question.lower()
-    named = [a for a in product.attributes if re.search(rf"\b{re.escape(a)}\b", q)]
-    if re.search(r"\b(multiplayer|how many (people|players))\b", q) and "players" in product.attributes:
-        named.append("players")
-    return list(dict.fromkeys(named))
-
-
-# --------------------------------------------------------------------------- sentences
-
-_ATTR_PHRASES = {  # each attribute as a verb phrase of an English sentence
-    "platform": "is for {v}", "storage": "has {v} of storage", "color": "comes in {v}", "colors": "comes in {v}",
-    "includes": "comes with {v}", "players": "is for {v} players", "genre": "is a {v} game",
-    "battery": "has {v} of battery life", "weight": "weighs {v}", "capacity": "holds {v}",
-    "screen": "has a {v} screen", "age rating": "is rated {v}", "online": "has online play ({v})",
-    "format": "comes as a {v}", "pages": "has {v} pages", "author": "is by {v}", "size": "is size {v}",
-    "material": "is made of {v}", "connectivity": "connects by {v}", "resolution": "has {v} resolution",
-}
-
-
-def attribute_phrase(name: str, value: str) -> str:
-    """``attribute_phrase("storage", "1 TB SSD")`` → ``'has 1 TB SSD of storage'``."""
-    return _ATTR_PHRASES.get(name, "has {n} {v}").format(n=name, v=value)
-
-
-def _join(parts: list[str], lang: str) -> str:
-    if lang == "zh":
-        return "，".join(parts)
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def be(title: str) -> str:
-    """``"are"`` for a plural product name ("Wireless Headphones", "Racing Wheel and Pedals"), else ``"is"``.
-
-    >>> be("Aurora Wireless Headphones"), be("Turbo Karts Party (Switch)"), be("Trail Dome Tent")
-    ('are', 'is', 'is')
-    """
-    head = re.sub(r"\s*(\([^)]*\)|-.*)$", "", title).split()
-    last = head[-1].lower() if head else ""
-    plural = last.endswith("s") and not last.endswith(("ss", "us", "is")) and len(last) > 3
-    return "are" if plural or last in {"jeans", "pants", "scissors", "glasses"} else "is"
-
-
-def stock_clause(p: Product, lang: str) -> str:
-    if p.stock is None:
-        return ""
-    if lang == "zh":
-        return "目前缺货" if p.stock <= 0 else (f"目前有货（仅剩 {p.stock} 件）" if p.stock <= 5 else "目前有货")
-    if p.stock <= 0:
-        return "it's out of stock right now"
-    return f"we have {p.stock} left" if p.stock <= 5 else "it's in stock"
-
-
-def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str] | None = None,
-            question: str = "") -> str:
-    """One or two natural sentences with exactly the asked facts of ``p`` (see the module docstring)."""
-    if lang == "zh":
-        return _compose_zh(p, asked, attributes or [])
-    attributes = attributes or []
-    name = p.name
-    wants_feature = question and not attributes and (not asked or (asked <= {"specs", "included"} and not p.attributes))
-    feature = _feature(question, p) if wants_feature else ""
-    if feature:
-        return f"The {name}: {feature}" if not feature.startswith(name) else feature
-    first: list[str] = []
-    if ("price" in asked or "discount" in asked or not asked) and p.price is not None:
-        first.append(f"The {name} {be(name)} {format_price(p.price, p.currency)}{_discount(p, asked)}")
-    if "stock" in asked or ("price" in asked or not asked):
-        clause = stock_clause(p, "en")
-        if clause and first:
-            first[0] += (", but " if p.stock is not None and p.stock <= 0 else ", and ") + clause
-        elif clause:
-            first.append(f"Sorry, the {name} {be(name)} out of stock right now" if p.stock <= 0 else
-                         f"Yes, the {name} {be(name)} in stock" + (f" — we have {p.stock} left" if p.stock <= 5 else ""))
-    sentences = [s + "." for s in first]
-    if "rating" in asked and p.rating is not None:
-        count = f" from {p.rating_count:,} ratings" if p.rating_count else ""
-        sentences.append(f"{'It' if sentences else 'The ' + name} {'is' if sentences else be(name)} rated "
-                         f"{p.rating:g} out of 5{count}.")
-    specs = attributes or (list(p.attributes) if "specs" in asked else [])
-    if "platform" in asked and "platform" in p.attributes:
-        specs = ["platform"] + [a for a in specs if a != "platform"]
-    if "included" in asked and "includes" in p.attributes:
-        specs = ["includes"] + [a for a in specs if a != "includes"]
-    specs = [a for a in specs if a in p.attributes]
-    if specs:
-        phrases = [attribute_phrase(a, p.attributes[a]) for a in specs[:5]]
-        subject = "It" if sentences else f"The {name}"
-        sentences.append(f"{subject} {_join(phrases, 'en')}.")
-    lead = p.description.split(". ")[0].rstrip(".") if p.description else ""
-    if not asked and not attributes and not feature and lead and len(lead) <= 200:
-        sentences.append(lead + ".")  # "tell me about it": the price, then what it is
-    if not sentences:
-        sentences.append(f"The {name}" + (f": {lead}." if lead else " is in our catalogue."))
-    return " ".join(sentences)
-
-
-def _discount(p: Product, asked: set[str]) -> str:
-    """`` (list price ₹3,990, 69% off)`` when the shopper asked about the discount."""
-    if "discount" not in asked or not p.list_price or not p.price or p.list_price <= p.price:
-        return ""
-    off = round(100 * (1 - p.price / p.list_price))
-    return f" (list price {format_price(p.list_price, p.currency)}, {off}% off)"
-
-
-def _feature(question: str, p: Product) -> str:
-    """The line of the product's record that answers a feature question the fields do not hold
-    ("What chip is in the Xiaomi Pad 5?" → its processor line), or ``""``."""
-    from bot.answers.passages import rank, units
-
-    lines = [ln for ln in p.text.splitlines()[1:] if not re.match(r"^(Price|Category|Rating|In stock|Out of stock)\b", ln)]
-    cands = [p.title] + [u for u in units("\n".join(lines)) if len(u) > 8]  # the title names features too
-    if not cands:
-        return ""
-    name_words = set(tokens(p.title))
-    asked_words = " ".join(t for t in tokens(question) if t not in name_words)
-    if not asked_words.strip():
-        return ""
-    score, i = rank(asked_words, cands)[0]
-    if score <= 0:
-        return ""
-    unit = cands[i]
-    return unit if len(unit) <= 240 else unit[:237].rsplit(" ", 1)[0] + "…"
-
-
-def compose_family(family: list[Product], asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
-    """A title sold for several platforms, asked about without naming one.
-
-    >>> a = Product("1", "Ember (PS4)", price=49.99, attributes={"platform": "PS4", "players": "1"})
-    >>> b = Product("2", "Ember (PC)", price=39.99, attributes={"platform": "PC", "players": "1"})
-    >>> compose_family([b, a], {"specs"}, attributes=["players"])
-    'Ember is for 1 players (PC and PS4).'
-    >>> compose_family([b, a], {"price"})
-    'Ember comes for PC ($39.99) and PS4 ($49.99).'
-    """
-    first = family[0]
-    wanted = attributes or ([a for a in first.attributes if a != "platform"] if "specs" in asked else [])
-    shared = [a for a in wanted if all(p.attributes.get(a) == first.attributes.get(a) for p in family)]
-    platforms = [p.platform or p.title for p in family]
-    differing = [a for a in wanted if a not in shared and all(a in p.attributes for p in family)]
-    if differing and not shared and not asked & {"price", "stock"} and lang != "zh":
-        a = differing[0]
-        per = [f"{attribute_phrase(a, p.attributes[a]).split(' ', 1)[1]} on {p.platform}" for p in family]
-        return f"{first.base_title} {attribute_phrase(a, '').split(' ', 1)[0]} {_join(per, 'en')}."
-    if shared and not asked & {"price", "stock"}:
-        if lang == "zh":
-            facts = "；".join(f"{a}：{first.attributes[a]}" for a in shared[:5])
-            return f"{first.base_title}（{'、'.join(platforms)}）{facts}。"
-        phrases = [attribute_phrase(a, first.attributes[a]) for a in shared[:5]]
-        return f"{first.base_title} {_join(phrases, 'en')} ({_join(platforms, 'en')})."
-    priced = [f"{p.platform} ({format_price(p.price, p.currency)})" if p.price is not None else p.platform for p in family]
-    if lang == "zh":
-        return f"{first.base_title} 有这些版本：{'、'.join(priced)}。"
-    return f"{first.base_title} comes for {_join(priced, 'en')}."
-
-
-def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
-    parts: list[str] = []
-    if ("price" in asked or not asked) and p.price is not None:
-        parts.append(f"{p.title} 售价 {format_price(p.price, p.currency)}")
-    if "stock" in asked or "price" in asked or not asked:
-        clause = stock_clause(p, "zh")
-        if clause:
-            parts.append(clause if parts else f"{p.title} {clause}")
-    if "rating" in asked and p.rating is not None:
-        parts.append(f"评分 {p.rating:g}/5" + (f"（{p.rating_count:,} 条评价）" if p.rating_count else ""))
-    specs = attributes or (list(p.attributes) if asked & {"specs", "platform", "included"} else [])
-    specs = [a for a in specs if a in p.attributes][:5]
-    if specs:
-        parts.append(("" if parts else f"{p.title}：") + "；".join(f"{a}：{p.attributes[a]}" for a in specs))
-    if not parts:
-        parts.append(f"{p.title}" + (f"：{p.description}" if p.description else ""))
-    return "，".join(parts) + "。"
-
-
-def not_found(missing: str, alternatives: list[Product], lang: str = "en") -> str:
-    """The reply when the shopper named a product we do not carry (never another product's facts as the answer)."""
-    alts = [a.name for a in alternatives]  # names only: another product's price is never the answer
-    if lang == "zh":
-        text = f"抱歉，我们的商品目录里没有“{missing}”。"
-        return text + (f"相近的商品有：{'；'.join(alts)}。" if alts else "")
-    text = f"Sorry, I couldn't find the {missing} in our catalogue."
-    return text + (f" The closest we carry: {'; '.join(alts)}. Would you like the details of one of them?" if alts else "")
-
-
-def variant_reply(product: Product, platform: str, found: Product | None, platforms: list[str], lang: str = "en") -> str:
-    """"Is there a PC version?" about ``product``: the variant's facts, or the platforms it comes on."""
-    if found is not None:
-        facts = compose(found, {"price"}, lang)
-        return (f"有的，{facts}" if lang == "zh" else f"Yes — {facts[0].lower()}{facts[1:]}"
-                if facts.startswith("The ") else f"Yes. {facts}")
-    listed = _join(platforms, lang) if platforms else product.platform
-    if lang == "zh":
-        return f"抱歉，{product.base_title} 没有 {platform} 版，我们有：{listed}。"
-    return f"No, we don't carry {product.base_title} for {platform}; we have it for {listed}."
