@@ -175,7 +175,7 @@ def grounded_answer(chat, turn: TurnContext) -> Events:
     turn.latency.update({k: v for k, v in turn.answer.timings.items() if v is not None})
 
 
-_MODE_INTENTS = {Mode.PRODUCT: "product_question", Mode.OFF_TOPIC: "off_topic"}
+_MODE_INTENTS = {Mode.PRODUCT: "product_question", Mode.OFF_TOPIC: "off_topic", Mode.SMALLTALK: "small_talk"}
 
 
 def unhappy(turn: TurnContext) -> bool:
