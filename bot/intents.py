@@ -15,7 +15,6 @@ used — never an evaluation set.
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 
@@ -69,16 +68,10 @@ class IntentModelCache:
     """Keeps a model fitted to the store's current contents (refitted when the index changes)."""
 
     def __init__(self, store):
+        from knowledge.revision_cache import PerRevision
+
         self.store = store
-        self._model: FaqIntentModel | None = None
-        self._revision: tuple | None = None
-        self._lock = threading.Lock()
+        self._model = PerRevision(store, lambda: FaqIntentModel.from_store(store))
 
     def get(self) -> FaqIntentModel:
-        revision = self.store.revision()
-        if self._model is None or revision != self._revision:
-            with self._lock:
-                if self._model is None or revision != self._revision:
-                    self._model = FaqIntentModel.from_store(self.store)
-                    self._revision = revision
-        return self._model
+        return self._model.get()

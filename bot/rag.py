@@ -67,31 +67,28 @@ class LexicalIndex:
     _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
     def __init__(self, store, lang: str = "zh"):
+        from knowledge.revision_cache import PerRevision
+
         self.store = store
         self.lang = lang
-        self._fitted: tuple | None = None  # (revision, vectorizer, matrix, docs)
+        self._fitted = PerRevision(store, self._fit)  # (vectorizer, matrix, docs)
 
     def _fit(self):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        revision = self.store.revision()
-        if self._fitted and self._fitted[0] == revision:
-            return self._fitted
         docs = [
             Document(page_content=rec.text, metadata=rec.metadata)
             for rec in self.store.records(where={"lang": self.lang})
             if rec.metadata.get("variant") != "entry"
         ]
         if not docs:
-            self._fitted = (revision, None, None, [])
-            return self._fitted
+            return None, None, []
         vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
         matrix = vec.fit_transform([self._PUNCT.sub("", d.page_content) for d in docs])
-        self._fitted = (revision, vec, matrix, docs)
-        return self._fitted
+        return vec, matrix, docs
 
     def search(self, query: str, k: int, abstain_below: float, direct_above: float) -> list[Hit]:
-        _, vec, matrix, docs = self._fit()
+        vec, matrix, docs = self._fitted.get()
         if vec is None:
             return []
         sims = (vec.transform([self._PUNCT.sub("", query)]) @ matrix.T).toarray()[0]

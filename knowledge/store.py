@@ -122,16 +122,19 @@ class StoreQueries:
 
     def vocabulary(self: Any) -> set[str]:
         """Lower-cased words of every record (cached while the index is unchanged)."""
-        revision = self.revision()
-        cached = getattr(self, "_vocab", None)
-        if cached is not None and cached[0] == revision:
-            return cached[1]
+        from knowledge.revision_cache import PerRevision
+
+        cache = self.__dict__.get("_vocab")
+        if cache is None:
+            cache = self.__dict__.setdefault("_vocab", PerRevision(self, self._all_words))
+        return cache.get()
+
+    def _all_words(self: Any) -> set[str]:
         words: set[str] = set()
         for rec in self.records():
             meta = rec.metadata
             blob = " ".join([rec.text, str(meta.get("title", "")), str(meta.get("answer", ""))])
             words.update(w.lower() for w in re.findall(r"[\w']+", blob))
-        self._vocab = (revision, words)
         return words
 
     def records_for(self: Any, path: str) -> dict[str, dict]:

@@ -8,9 +8,8 @@ a catalogue ingested while the server runs is searched on the next question.
 
 from __future__ import annotations
 
-import threading
-
 from bot.answers.products import Product, ProductFinder
+from knowledge.revision_cache import PerRevision
 
 
 class CatalogueIndex:
@@ -19,8 +18,7 @@ class CatalogueIndex:
     def __init__(self, store, currency: str = "USD"):
         self.store = store
         self.currency = currency
-        self._lock = threading.Lock()
-        self._built: tuple | None = None  # (revision, finder, {product id: record})
+        self._built = PerRevision(store, self._build)  # (finder, {product id: record})
 
     def _build(self):
         records = self.store.records(where={"kind": "product"})
@@ -35,15 +33,7 @@ class CatalogueIndex:
 
     def current(self) -> tuple[ProductFinder, dict]:
         """``(finder, {product id: record})`` for the index as it is now."""
-        revision = self.store.revision()
-        built = self._built
-        if built is None or built[0] != revision:
-            with self._lock:
-                built = self._built
-                if built is None or built[0] != revision:
-                    finder, by_id = self._build()
-                    self._built = built = (revision, finder, by_id)
-        return built[1], built[2]
+        return self._built.get()
 
     def finder(self) -> ProductFinder:
         return self.current()[0]
