@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     ecommerce_path = datasets_or_exit("faq", "ecommerce_faq.json")
 
     from bot.llm import FakeLLM
-    from bot.rag import Answerer, Retriever
+    from bot.rag import Answerer
+    from bot.retrieval import Retriever
 
     settings = fresh_settings(llm="fake")
     t0 = time.perf_counter()

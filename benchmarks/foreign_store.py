@@ -1,6 +1,6 @@
 """A store nobody on the team wrote: does Kefu answer its shoppers?
 
-``python -m benchmarks.foreign_store [--json OUT] [--limit N]``
+``python -m benchmarks.foreign_store [--json OUT] [--limit N] [--kind KIND ...]``
 
 The store is built at run time from ../shared/datasets (never copied into the repo):
 
@@ -258,13 +258,15 @@ def bench_settings():
 def main(argv: list[str] | None = None) -> int:
     p = parser("foreign_store", __doc__.splitlines()[0])
     p.add_argument("--limit", type=int, default=0, help="ask only the first N cases, spread over the kinds")
+    p.add_argument("--kind", action="append", default=[], help="ask only cases of this kind (repeatable)")
     p.add_argument("--failures", type=int, default=10, help="print this many failing cases with their replies")
     args = p.parse_args(argv)
     quiet_libraries()
     datasets_or_exit(*CATALOGUE_CSV)
     datasets_or_exit("faq", "ecommerce_faq.json")
     datasets_or_exit("faq", "abcd_guidelines.json")
-    cases = spread(load_cases(), args.limit)
+    cases = [c for c in load_cases() if not args.kind or c["kind"] in args.kind]
+    cases = spread(cases, args.limit)
     print(f"asking {len(cases)} cases")
     def progress(n: int, result: dict) -> None:
         print(f"  {n + 1}/{len(cases)} {result['id']}: {'pass' if result['passed'] else 'FAIL'}", flush=True)

