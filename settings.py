@@ -64,11 +64,18 @@ class LLMSettings(_KefuSettings):
         "but greedy replies can differ) or 'auto' (bfloat16 where native, else float32)",
     )
     llm_threads: int = Field(
-        0, ge=0, description="threads for local models; 0 = auto: llama.cpp 1 thread up to 4 cores (more "
-        "collapses when other processes share the cores), else half the cores up to 4; torch all cores",
+        0, ge=0, description="threads for local models; 0 = auto: on up to 4 cores 1 thread for llama.cpp and for "
+        "torch (more threads collapse when other processes share the cores), above that llama.cpp half the cores "
+        "up to 4 and torch its default",
     )
     embedder: str = Field(
         "bundled", description="'bundled' (all-MiniLM-L6-v2), a sentence-transformers id or path, or 'fake'"
+    )
+    multilingual: Literal["auto", "on", "off", "fake"] = Field(
+        "auto", description="cross-lingual retrieval (Chinese questions find English text and vice versa) with the "
+        "bundled Universal Sentence Encoder multilingual, in a second collection '<collection>-multilingual' written "
+        "at ingest: 'auto' (on when the package is installed and the embedder is a real model), 'on', 'off', "
+        "'fake' (tests)",
     )
 
 
@@ -100,6 +107,10 @@ class RetrievalSettings(_KefuSettings):
     support_min: float = Field(
         0.62, description="a reply sentence must reach this similarity to a source sentence"
     )
+    lexical_weight: float = Field(
+        0.4, ge=0, description="hybrid retrieval: weight of the character n-gram TF-IDF similarity added to the "
+        "embedding cosine when ranking (0 = dense only); scores that thresholds see stay the cosine",
+    )
     history_turns: int = Field(6, ge=0, description="previous turns the model sees")
     answer_style: Literal["auto", "extractive", "generate"] = Field(
         "auto", description="'auto': quote the sentence(s) that answer and ask the model only where they cover the "
@@ -111,10 +122,18 @@ class RetrievalSettings(_KefuSettings):
 class RecommenderSettings(_KefuSettings):
     """The recommender and its data."""
 
-    recommender_model: str = Field("auto", description="auto (best on validation) | popularity | itemknn | ease | bpr | lightgcn | hybrid")
+    recommender_model: str = Field("auto", description="auto (best on validation) | popularity | itemknn | ease | bpr | lightgcn | hybrid | sasrec")
     recommend_k: int = Field(4, ge=0, le=50, description="recommendations shown in a chat reply")
     interactions_path: Path = Field(DEMO_DATA_DIR / "interactions.csv")
     products_path: Path = Field(DEMO_DATA_DIR / "products.csv")
+    campaigns_path: Path | None = Field(
+        None, description="sponsored campaigns (YAML/CSV); empty = campaigns.yaml|.yml|.csv beside the catalogue"
+    )
+    sponsored_slots: int = Field(1, ge=0, le=10, description="most sponsored items per recommendation list (never all); 0 = off")
+    sponsored_frequency_cap: int = Field(3, ge=0, description="most times a shopper sees one campaign per UTC day")
+    sponsored_min_relevance: float = Field(
+        0.9, ge=0, le=1, description="a sponsored item must rank above this share of the items allowed for the shopper"
+    )
 
 
 class EscalationSettings(_KefuSettings):

@@ -1,27 +1,37 @@
-"""Latency of the default backend (llama.cpp), of transformers on the same model, in one run.
+"""Latency of a chat turn on the bundled models: turns, first chunk, decode speed, cold start.
 
-``python -m benchmarks.latency [--json OUT] [--turns N] [--llamacpp-only]``
+``python -m benchmarks.latency [--json OUT] [--quick] [--turns N] [--llamacpp-only]``
 
-- ``cold_start_s``: a new process builds the service, loads every model (the sentiment
-  model's dequantised weights cached under KEFU_DATA_DIR/models) and answers one question;
-- ``rss_mb``/``peak_rss_mb``: that process's resident memory after the timed questions and
-  two statements (so every model has run), now and at its peak; for ``KEFU_LLM=transformers``
-  the baseline row is the same process with :mod:`bot.llm.shared_weights` switched off (the
-  chat LLM and the sentiment model each holding their own SmolLM2 weights);
-- ``ttft_s``: time to the first shown text of a turn (after the grounding check);
-- ``turn_p50_s``/``turn_p95_s``: whole turns over a mix of FAQ, policy and product questions;
-- ``decode_tokens_per_s``: raw generation speed on a fixed prompt.
+The default backend (``KEFU_LLM=bundled``: the GGUF in-process under llama.cpp,
+:mod:`bot.llm.llamacpp`) over the demo store, every model real:
 
-The default column is ``KEFU_LLM=bundled``: the GGUF in-process under llama.cpp
-(:mod:`bot.llm.llamacpp`); the transformers column is ``KEFU_LLM=transformers`` (fp32, and
-bfloat16 where the CPU has it); the ratio row divides llama.cpp by transformers. The thread
-rows (:mod:`benchmarks.llamacpp_threads`) time Kefu's llama.cpp backend against raw xllamacpp
-on the same GGUF with 1 and 2 threads on an idle machine (:mod:`benchmarks.load` adds them
-with the cores busy). ``--llamacpp-only`` skips the transformers columns.
+- ``turn_p50_s``/``turn_p95_s``/``turn_max_s``: whole turns (``ChatService.stream`` start to the
+  final reply) over :data:`CONVERSATIONS`, a fixed mix of 34 turns: product facts, policy
+  questions, follow-ups in one session, small talk, off-topic requests, a complaint, Chinese;
+  targets p50 <= 1.5 s, p95 <= 3 s; ``turn_p50_s, KIND`` rows per kind of conversation;
+- ``ttft_p50_s``/``ttft_p95_s``: time to the first streamed chunk of text (what the shopper sees);
+- ``chunks_p50``/``chunks_min_multi_sentence``: streamed chunks per reply (every reply streams
+  as short phrases, :mod:`bot.streaming`), the least for a reply of two or more sentences;
+- ``llm_turn_share``: turns where the model was asked; ``generated_sentence_survival``: the share
+  of its sentences that passed the grounding checks;
+- ``cold_start_s``: a new process (the index and the model caches already built) imports Kefu,
+  loads every model and answers one question; target <= 5 s; ``rss_mb``/``peak_rss_mb``: its
+  memory after a few more turns;
+- the thread rows (:mod:`benchmarks.llamacpp_threads`): Kefu's llama.cpp backend against raw
+  xllamacpp on the same GGUF, same prompt, in this run (decode tokens/s, prefill tokens/s, time
+  to first token, load); target kefu/raw decode >= 0.9 (:mod:`benchmarks.load` adds the same
+  rows with the cores busy); the torch rows (:mod:`benchmarks.torch_threads`): the embedder's
+  query and sentence-batch latency with 1 torch thread against all cores.
+
+Baselines in the same run: raw xllamacpp (the thread rows), and — unless ``--quick`` or
+``--llamacpp-only`` — ``KEFU_LLM=transformers`` on the same model (fp32, and bfloat16 where the CPU
+has it) with a llamacpp/transformers ratio row. ``--quick`` (a few minutes): the default column,
+the thread rows for the auto thread count only, fewer repetitions.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -30,22 +40,38 @@ import numpy as np
 
 from benchmarks.common import REPO, build_demo_index, emit, fresh_settings, parser, quiet_libraries
 
-QUESTIONS = [
-    "Do you have wireless headphones with a long battery life?",
-    "How much does it cost to ship an order to Canada?",
-    "Can I return a video game after opening it?",
-    "What does Harbor Lane Protect cover?",
-    "How long does standard shipping take?",
-    "Is there a tent for two people in stock?",
-    "Which payment methods can I use?",
-    "What happens if my parcel arrives damaged?",
-    "Do you sell racing games for the PS4?",
-    "Can I change the address on an order that has shipped?",
+# (kind, turns of one conversation): each conversation is one session, so follow-ups resolve
+# against the earlier turns. 34 turns.
+CONVERSATIONS: list[tuple[str, list[str]]] = [
+    ("product", ["How much is the PlayStation 5 Disc Edition?"]),
+    ("product", ["Is the Nintendo Switch OLED in stock?"]),
+    ("product", ["Do you have wireless headphones with a long battery life?"]),
+    ("product", ["Is there a tent for two people in stock?"]),
+    ("product", ["Do you sell racing games for the PS4?"]),
+    ("product", ["How many players for Turbo Karts Party?"]),
+    ("follow-up", ["Specs of the PS5 Disc Edition?", "And how much does it cost?"]),
+    ("follow-up", ["How much is Chronicles of Ember for PS4?", "And is there a PC version?"]),
+    ("follow-up", ["How long does standard shipping take?", "And express?"]),
+    ("policy", ["Can I return a video game after opening it?"]),
+    ("policy", ["Is there a restocking fee on an opened console?"]),
+    ("policy", ["How much does it cost to ship an order to Canada?"]),
+    ("policy", ["What does Harbor Lane Protect cover?"]),
+    ("policy", ["Which payment methods can I use?"]),
+    ("policy", ["Can I change the address on an order that has shipped?"]),
+    ("policy", ["How do I reset my password?"]),
+    ("policy", ["Do gift cards expire?"]),
+    ("policy", ["How long does a refund take to reach my credit card?"]),
+    ("policy", ["What happens if my parcel arrives damaged?"]),
+    ("policy", ["Do you price match?"]),
+    ("small talk", ["hi there", "thanks, that helps!", "great, bye"]),
+    ("off-topic", ["What's the weather in Paris today?", "Who won the 2018 World Cup?",
+                   "How long does standard shipping take?"]),
+    ("off-topic", ["Write me a poem about the sea."]),
+    ("complaint", ["My headphones arrived broken, this is unacceptable."]),
+    ("chinese", ["退货政策是什么？", "运费是多少？"]),
+    ("chinese", ["PS5 光驱版多少钱？"]),
 ]
-PROMPT = [
-    {"role": "system", "content": "You are a helpful shop assistant."},
-    {"role": "user", "content": "Explain in a few sentences how a customer can return an item bought online."},
-]
+TARGETS = {"turn_p50_s": 1.5, "turn_p95_s": 3.0, "cold_start_s": 5.0, "decode kefu/raw": 0.9}
 
 COLD_START = """
 import json, time, sys
@@ -58,22 +84,27 @@ from settings import Settings
 from bot.service import ChatService
 s = Settings(_env_file=None, data_dir={data!r}, llm={llm!r})
 svc = ChatService(s)
+imported = time.perf_counter() - t0
 svc.warm()
+warmed = time.perf_counter() - t0
 svc.turn("How long does standard shipping take?")
 took = time.perf_counter() - t0
 for text in {turns!r}:
     svc.turn(text)
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
 mb = lambda key: int(status[key].split()[0]) / 1024
-print(json.dumps({{"cold_start_s": took, "rss_mb": mb("VmRSS"), "peak_rss_mb": mb("VmHWM")}}))
+print(json.dumps({{"cold_start_s": took, "cold_import_s": imported, "cold_warm_s": warmed,
+                  **{{"cold_warm_s, " + k: v for k, v in getattr(svc, "warm_timings", {{}}).items()}},
+                  "rss_mb": mb("VmRSS"), "peak_rss_mb": mb("VmHWM")}}))
 """
+_SENTENCE_END = re.compile(r"[.!?。！？](\s|$)")
 
 
 def cold_start(settings, no_sharing: bool = False, llm: str = "bundled") -> dict[str, float]:
     """A fresh process: build the service (``KEFU_LLM=llm``), load every model, answer; its time and memory."""
     import json
 
-    turns = [*QUESTIONS, "Thanks, you have been really helpful!", "This is the worst shop ever."]
+    turns = ["Can I return a video game after opening it?", "thanks, that helps!", "This is the worst shop ever."]
     code = COLD_START.format(repo=str(REPO), data=str(settings.data_dir), no_sharing=no_sharing, turns=turns,
                              llm=llm)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=900)
@@ -83,61 +114,84 @@ def cold_start(settings, no_sharing: bool = False, llm: str = "bundled") -> dict
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def decode_speed(llm, tok, max_new_tokens: int = 64) -> tuple[float, float]:
-    """(time to first token, tokens per second) of ``llm.stream`` on the fixed prompt; tokens
-    are counted with the model's own tokenizer ``tok`` (None: one token per piece, as llama.cpp streams)."""
+def time_turn(service, text: str, session_id: str) -> dict:
+    """One turn through ``service.stream``: its time, the first chunk's, the chunks, the mode."""
     start = time.perf_counter()
-    first = None
-    pieces = []
-    for piece in llm.stream(PROMPT, max_new_tokens=max_new_tokens):
-        if first is None:
-            first = time.perf_counter() - start
-        pieces.append(piece)
-    text = "".join(pieces)
+    first, chunks, reply = None, 0, None
+    for kind, value in service.stream(text, session_id=session_id):
+        if kind == "delta" and value:
+            chunks += 1
+            first = first if first is not None else time.perf_counter() - start
+        elif kind == "final":
+            reply = value
     total = time.perf_counter() - start
-    n = len(tok(text, add_special_tokens=False)["input_ids"]) if tok is not None else len(pieces)
-    return first or total, n / max(total - (first or 0), 1e-6)
+    generated = [c for c in reply.checks if "kept" in c]
+    return {"total": total, "ttft": first if first is not None else total, "chunks": chunks, "mode": str(reply.mode),
+            "sentences": len(_SENTENCE_END.findall(reply.reply)), "generated": len(generated),
+            "kept": sum(bool(c["kept"]) for c in generated), "reply": reply.reply,
+            "stages": {k: v for k, v in reply.latency.items() if k != "total" and isinstance(v, (int, float))}}
 
 
-def time_turns(service, n: int) -> dict[str, float]:
-    """Time-to-first-text and whole-turn percentiles over ``n`` questions."""
-    ttfts, turns, modes = [], [], []
-    for q in (QUESTIONS * 3)[:n]:
-        start = time.perf_counter()
-        first = None
-        for kind, value in service.stream(q):
-            if kind == "delta" and first is None:
-                first = time.perf_counter() - start
-            if kind == "final":
-                modes.append(value.mode)
-        turns.append(time.perf_counter() - start)
-        ttfts.append(first if first is not None else turns[-1])
-    return {
+def time_conversations(service, limit: int | None = None, verbose: bool = False) -> dict[str, float]:
+    """Percentiles over :data:`CONVERSATIONS` (the first ``limit`` turns), one session per conversation."""
+    import uuid
+
+    runs: list[tuple[str, dict]] = []
+    for kind, turns in CONVERSATIONS:
+        sid = f"bench-{uuid.uuid4().hex[:12]}"
+        for text in turns:
+            if limit is not None and len(runs) >= limit:
+                break
+            run = time_turn(service, text, sid)
+            runs.append((kind, run))
+            if verbose:
+                stages = " ".join(f"{k}={v:.2f}" for k, v in run["stages"].items())
+                print(f"  {run['total']:6.2f} s  ttft {run['ttft']:5.2f}  {run['chunks']:3d} chunks  {run['mode']:10s}"
+                      f"  {text[:50]!r} -> {run['reply'][:70]!r}  [{stages}]", file=sys.stderr)
+    totals = [r["total"] for _, r in runs]
+    ttfts = [r["ttft"] for _, r in runs]
+    multi = [r["chunks"] for _, r in runs if r["sentences"] >= 2]
+    generated = sum(r["generated"] for _, r in runs)
+    out = {
+        "turns": len(runs),
+        "turn_p50_s": float(np.percentile(totals, 50)),
+        "turn_p95_s": float(np.percentile(totals, 95)),
+        "turn_max_s": float(max(totals)),
         "ttft_p50_s": float(np.percentile(ttfts, 50)),
-        "turn_p50_s": float(np.percentile(turns, 50)),
-        "turn_p95_s": float(np.percentile(turns, 95)),
-        "llm_turn_share": sum(m in ("llm", "extractive") for m in modes) / len(modes),
+        "ttft_p95_s": float(np.percentile(ttfts, 95)),
+        "chunks_p50": float(np.percentile([r["chunks"] for _, r in runs], 50)),
+        "chunks_min_multi_sentence": float(min(multi)) if multi else float("nan"),
+        "llm_turn_share": sum(r["generated"] > 0 for _, r in runs) / len(runs),
+        "generated_sentence_survival": sum(r["kept"] for _, r in runs) / generated if generated else float("nan"),
     }
+    for stage in dict.fromkeys(s for _, r in runs for s in r["stages"]):
+        out[f"stage_p50_s, {stage}"] = float(np.percentile([r["stages"].get(stage, 0.0) for _, r in runs], 50))
+    for kind in dict.fromkeys(k for k, _ in runs):
+        out[f"turn_p50_s, {kind}"] = float(np.percentile([r["total"] for k, r in runs if k == kind], 50))
+    return out
 
 
-def llamacpp_column(settings, turns: int) -> dict[str, float]:
-    """The default backend (``KEFU_LLM=bundled``: llama.cpp): cold start, load, turns, decode."""
+def llamacpp_column(settings, limit: int | None, verbose: bool) -> dict[str, float]:
+    """The default backend (``KEFU_LLM=bundled``: llama.cpp): turns, then cold start with the caches built."""
     from bot.llm.llamacpp import LlamaCppLLM
     from bot.service import ChatService
 
-    cold = cold_start(settings)
-    llm = LlamaCppLLM("bundled", threads=settings.llm_threads)
+    llm = LlamaCppLLM("bundled", threads=settings.llm_threads, timeout=settings.llm_timeout,
+                      queue_wait=settings.llm_queue_wait)
     t0 = time.perf_counter()
     llm.warm()
     load = time.perf_counter() - t0
     service = ChatService(settings, llm=llm)
-    service.warm()
-    first, rate = decode_speed(llm, None)
-    return {**cold, "model_load_s": load, **time_turns(service, turns), "decode_ttft_s": first,
-            "decode_tokens_per_s": rate}
+    t0 = time.perf_counter()
+    service.warm()  # builds what the cold start then finds cached
+    warm = time.perf_counter() - t0
+    turns = time_conversations(service, limit, verbose)
+    del service, llm
+    return {**turns, **cold_start(settings), "model_load_s": load, "warm_in_process_s": warm,
+            "llm_threads": float(LlamaCppLLM("bundled", threads=settings.llm_threads).threads)}
 
 
-def transformers_columns(settings, turns: int) -> dict[str, dict[str, float]]:
+def transformers_columns(settings, limit: int | None) -> dict[str, dict[str, float]]:
     """``KEFU_LLM=transformers`` in fp32 (with and without weight sharing) and, where the CPU
     computes it natively, bfloat16."""
     from bot.llm.hf import TransformersLLM, native_bf16
@@ -152,34 +206,49 @@ def transformers_columns(settings, turns: int) -> dict[str, dict[str, float]]:
     unshared = cold_start(settings, no_sharing=True, llm="transformers")
     service = ChatService(settings.model_copy(update={"llm": "transformers"}), llm=llm)
     service.warm()
-    d_first, d_rate = decode_speed(llm, llm._tokenizer)
-    fp32 = {**cold, "model_load_s": load, **time_turns(service, turns), "decode_ttft_s": d_first,
-            "decode_tokens_per_s": d_rate}
+    fp32 = {**time_conversations(service, limit), **cold, "model_load_s": load}
     results = {"kefu (KEFU_LLM=transformers, fp32)": fp32,
                "transformers without weight sharing": unshared,
                "transformers shared/unshared memory": {k: cold[k] / unshared[k] for k in ("rss_mb", "peak_rss_mb")}}
     if native_bf16():  # the opt-in KEFU_LLM_DTYPE=bfloat16, where the CPU computes it natively
         half = TransformersLLM("bundled", cache_dir=cache, dtype="bfloat16")
         half.warm()
-        h_first, h_rate = decode_speed(half, half._tokenizer)
         service16 = ChatService(settings.model_copy(update={"llm": "transformers", "llm_dtype": "bfloat16"}), llm=half)
         service16.warm()
-        results["kefu (transformers, KEFU_LLM_DTYPE=bfloat16)"] = bf16 = {
-            **time_turns(service16, turns), "decode_ttft_s": h_first, "decode_tokens_per_s": h_rate}
+        results["kefu (transformers, KEFU_LLM_DTYPE=bfloat16)"] = bf16 = time_conversations(service16, limit)
         results["bfloat16/float32"] = {k: bf16[k] / fp32[k] for k in RATIO_KEYS}
     return results
 
 
-RATIO_KEYS = ("turn_p50_s", "turn_p95_s", "ttft_p50_s", "decode_tokens_per_s")
+RATIO_KEYS = ("turn_p50_s", "turn_p95_s", "ttft_p50_s")
+
+
+def verdict(default: dict, threads: dict) -> dict[str, dict[str, float]]:
+    """The targets and whether this run met them (1 = met)."""
+    ratios = [v["decode_tokens_per_s"] for k, v in threads.items() if k.startswith("kefu/raw")]
+    seen = {**{k: default.get(k, float("nan")) for k in TARGETS if k in default},
+            "decode kefu/raw": min(ratios) if ratios else float("nan")}
+    met = {k: float(seen[k] >= TARGETS[k] if k == "decode kefu/raw" else seen[k] <= TARGETS[k]) for k in TARGETS}
+    return {"target": dict(TARGETS), "this run": seen, "met (1 = yes)": met}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("latency", __doc__.splitlines()[0])
-    p.add_argument("--turns", type=int, default=len(QUESTIONS), help="questions to time")
+    p.add_argument("--quick", action="store_true",
+                   help="the default backend only, thread rows for the auto thread count, fewer repetitions")
+    p.add_argument("--turns", type=int, default=None, help="time only the first N turns of the mix")
     p.add_argument("--llamacpp-only", action="store_true", help="skip the transformers columns")
+    p.add_argument("--verbose", action="store_true", help="print every timed turn")
     args = p.parse_args(argv)
+    if args.turns is not None and args.turns < 1:
+        p.error("--turns must be >= 1")
     quiet_libraries()
+    from bot.cpu_threads import limit_torch_threads
+
+    limit_torch_threads()  # what ChatService does; before indexing the demo store, which loads torch
     from benchmarks.llamacpp_threads import thread_rows
+    from benchmarks.torch_threads import torch_rows
+    from bot.llm.llamacpp import auto_threads
 
     settings = fresh_settings()
     build_demo_index(settings)
@@ -187,15 +256,19 @@ def main(argv: list[str] | None = None) -> int:
     if not link.exists():
         (REPO / "data" / "models").mkdir(parents=True, exist_ok=True)
         link.symlink_to(REPO / "data" / "models", target_is_directory=True)
-    default = llamacpp_column(settings, args.turns)
+    default = llamacpp_column(settings, args.turns, args.verbose)
     results = {"kefu (default: KEFU_LLM=bundled, llama.cpp)": default}
-    if not args.llamacpp_only:
+    if not (args.llamacpp_only or args.quick):
         hf = transformers_columns(settings, args.turns)
         results.update(hf)
         results["llamacpp/transformers"] = {
             k: default[k] / hf["kefu (KEFU_LLM=transformers, fp32)"][k] for k in (*RATIO_KEYS, "cold_start_s")}
-    results.update(thread_rows(busy=0))
-    emit(results, args.json, "Latency (bundled SmolLM2-135M on this CPU)")
+    counts = (auto_threads(),) if args.quick else tuple(sorted({1, 2, auto_threads()}))
+    threads = thread_rows(busy=0, threads=counts, reps=3 if args.quick else 5)
+    results.update(threads)
+    results.update(torch_rows(busy=0, reps=3 if args.quick else 7))
+    results.update(verdict(default, threads))
+    emit(results, args.json, "Latency (bundled models on this CPU)")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Concurrent shoppers against one server over HTTP: errors, cross-talk, latency.
 
-``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|bundled-wait60|threads|both|all]``
+``python -m benchmarks.load [--json OUT] [--sessions 50] [--turns 2] [--model fake|bundled|bundled-wait60|threads|both|all] [--reps 3]``
 
 For each model, a server (``app.create_app``, the demo store indexed with the bundled
 embedder, the given LLM) is started in a subprocess on 127.0.0.1; then ``--sessions``
@@ -28,8 +28,10 @@ llama.cpp in the server process.
 
 ``threads`` (also in ``all``): the chat model alone while two other processes keep both cores
 busy — Kefu's llama.cpp backend against raw xllamacpp on the same GGUF, with 1 and 2 threads
-(:mod:`benchmarks.llamacpp_threads`; the idle figures are in :mod:`benchmarks.latency`). It is
-why ``KEFU_LLM_THREADS=0`` means one llama.cpp thread on small machines.
+(:mod:`benchmarks.llamacpp_threads`: decode, prefill, first token) — and the embedder with 1
+torch thread against all cores (:mod:`benchmarks.torch_threads`); the idle figures are in
+:mod:`benchmarks.latency`. They are why ``KEFU_LLM_THREADS=0`` means one thread for llama.cpp
+and for torch on small machines (:mod:`bot.cpu_threads`).
 """
 
 from __future__ import annotations
@@ -225,13 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", choices=["fake", "bundled", "bundled-wait60", "threads", "both", "all"], default="all",
                    help="LLM behind the server: both = fake + bundled; all = both + bundled-wait60 + threads "
                         "(default); threads = the model alone with the cores busy, 1 vs 2 threads")
+    p.add_argument("--reps", type=int, default=3, help="repetitions per thread count in the threads run (default 3)")
     p.add_argument("--serve", type=int, help=argparse_suppress())
     p.add_argument("--data-dir", type=Path, help=argparse_suppress())
     args = p.parse_args(argv)
     if args.serve:
         return serve(args.serve, args.model, args.data_dir)
-    if args.sessions < 1 or args.turns < 1:
-        p.error("--sessions and --turns must be >= 1")
+    if args.sessions < 1 or args.turns < 1 or args.reps < 1:
+        p.error("--sessions, --turns and --reps must be >= 1")
     import tempfile
 
     results = {}
@@ -239,9 +242,13 @@ def main(argv: list[str] | None = None) -> int:
     for model in runs.get(args.model, [args.model]):
         if model == "threads":
             from benchmarks.llamacpp_threads import thread_rows
+            from bot.llm.llamacpp import auto_threads
 
-            print("the chat model alone, 2 processes keeping the cores busy ...", file=sys.stderr)
-            results.update(thread_rows(busy=2))
+            from benchmarks.torch_threads import torch_rows
+
+            print("the chat model and the embedder alone, 2 processes keeping the cores busy ...", file=sys.stderr)
+            results.update(thread_rows(busy=2, threads=tuple(sorted({1, 2, auto_threads()})), reps=args.reps))
+            results.update(torch_rows(busy=2))
             continue
         data_dir = Path(tempfile.mkdtemp(prefix=f"kefu-load-{model}-"))
         print(f"starting the {model} server ...", file=sys.stderr)

@@ -7,14 +7,16 @@
    same model) vs ``implicit``'s CPU BPR for the same number of passes, same factors (64) and
    threads (2), in the same run; the ratio is Kefu seconds / implicit seconds. Kefu's BPR
    trains with implicit itself where it is installed (``backend="auto"``), so the ratio is
-   the cost of Kefu's wrapping (matrices, export). Also the hybrid for one epoch.
+   the cost of Kefu's wrapping (matrices, export). Also the hybrid and SASRec for one epoch each
+   (SASRec: no neighbour term; ``implicit`` has no sequence model to compare with).
 2. **Latency**: ``recommend(user, k=10)`` with two fresh events (fold-in, neighbour term,
    filtering, top-k) on a synthetic 100,000-item catalogue with 64-d factors, 100 neighbours
    per item and 10,000 users (random values: the cost does not depend on them); p50/p99 over
    ``--requests`` calls.
 3. **Memory**: bytes of the saved arrays (``arrays.npz``) of each model.
 
-JSON: ``{"kefu-bpr": {...}, "implicit-bpr": {...}, "kefu-hybrid": {...}, "serving-100k": {...}}``.
+JSON: ``{"kefu-bpr": {...}, "implicit-bpr": {...}, "kefu-hybrid": {...}, "kefu-sasrec": {...},
+"serving-100k-…": {...}}``.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         hyb.fit(train, titles)
         results["kefu-hybrid"] = {"train_seconds": time.perf_counter() - t0, "epochs": 1.0, "model_bytes": _size(hyb)}
+        seq = make_model("sasrec", epochs=1, threads=2, knn_weight=0.0)
+        t0 = time.perf_counter()
+        seq.fit(train)
+        results["kefu-sasrec"] = {"train_seconds": time.perf_counter() - t0, "epochs": 1.0, "model_bytes": _size(seq)}
     for name in ("bpr", "hybrid"):
         results[f"serving-100k-{name}"] = latency(synthetic_model(name, 100_000, 10_000), args.requests)
     print(format_table(results, ["train_seconds", "epochs", "train_seconds_vs_implicit", "p50_ms", "p99_ms", "model_bytes"]))

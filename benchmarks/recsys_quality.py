@@ -10,6 +10,10 @@
   BPR, LightGCN and the hybrid carry the neighbour term (``recommender.models.neighbours``) with its
   weight α chosen on the validation target; each is also scored with α = 0 from the same fit
   (rows ``<model>-no-nbr``: the embeddings alone).
+  SASRec (``recommender.models.sasrec``: causal self-attention over the history, softmax
+  cross-entropy with sampled negatives, epochs by early stopping on the validation target,
+  its neighbour term's α on the same target) runs here and on Beauty; ``epochs`` in its row
+  is the epoch validation chose.
 - **Cold start**: 5 % of items (seeded) lose every interaction; Recall@20 on the test users
   whose target is such an item — the hybrid (with and without its neighbour term) vs
   popularity and item-kNN (ID-only models cannot score).
@@ -39,7 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
-COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "knn_weight"]
+COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "epochs", "knn_weight"]
+#: SASRec as benchmarked (its epochs: :func:`sasrec_epochs`; early stopping on validation applies).
+SASREC = {"threads": 2}
+
+
+def sasrec_epochs(quick: bool, epochs: int | None) -> int:
+    return epochs or (2 if quick else 40)
 
 
 class ImplicitAdapter:
@@ -161,6 +171,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
         "bpr": {"epochs": e * 2, "threads": 2, "half_life": 1.0},
         "lightgcn": {"epochs": e, "threads": 2, "half_life": 1.0},
         "hybrid": {"epochs": e, "threads": 2, "half_life": 1.0},
+        "sasrec": {**SASREC, "epochs": sasrec_epochs(quick, epochs)},
     }
     results, fitted = {}, {}
     for name, params in specs.items():
@@ -210,7 +221,8 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
     return out
 
 
-def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = None) -> dict[str, dict[str, float]]:
+def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = None,
+               models: set[str] | None = None) -> dict[str, dict[str, float]]:
     from tools.recsys.benchmark_sets import beauty_split
     from tools.recsys.scoring import fit_and_score
 
@@ -220,7 +232,10 @@ def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = Non
     for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}),
                          ("ease", {"half_life": 1.0}),
                          ("bpr", {"epochs": 2 * e, "threads": 2, "half_life": 1.0}),
-                         ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0})):
+                         ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0}),
+                         ("sasrec", {**SASREC, "epochs": sasrec_epochs(quick, epochs)})):
+        if models and name not in models and name not in ("popularity", "itemknn"):
+            continue
         fitted[name], r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
         out[name] = r
         add_ablation(out, name, fitted[name], split)
@@ -257,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="few epochs (minutes instead of tens of minutes)")
     ap.add_argument("--only", default="games,cold,beauty,ratings")
     ap.add_argument("--progress", action="store_true")
-    ap.add_argument("--models", help="Games-6k models to train besides the baselines, e.g. hybrid,implicit")
+    ap.add_argument("--models", help="models to train besides the baselines (Games-6k, Beauty), e.g. sasrec,implicit")
     ap.add_argument("--epochs", type=int, help="epochs for the embedding models in every section (early stopping still applies)")
     args = ap.parse_args(argv)
     from tools.recsys.benchmark_sets import recsys_file
@@ -283,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in run_cold(games.parent, args.quick, args.progress).items():
             results[f"games6k-cold/{k}"] = v
     if beauty is not None and "beauty" in only:
-        for k, v in run_beauty(beauty, args.quick, args.progress, args.epochs).items():
+        wanted = set(args.models.split(",")) if args.models else None
+        for k, v in run_beauty(beauty, args.quick, args.progress, args.epochs, wanted).items():
             results[f"beauty/{k}"] = v
     if games is not None and "ratings" in only:
         for k, v in run_ratings(games.parent, args.quick, args.progress, args.epochs).items():

@@ -4,10 +4,12 @@ Retrieval itself (:class:`bot.retrieval.Retriever`) lives in :mod:`bot.retrieval
 
 :class:`Answerer` turns sources into a reply, in this order of preference:
 
-1. nothing relevant (best score < ``abstain_below``) → abstain and offer a human;
-2. the unit(s) of the best source that answer the question (:mod:`bot.answers.passages`: a
-   sentence, a list item or a table row, the best first) — quoted, grounded by construction —
-   when they cover the question well or the source is a curated FAQ answer;
+1. nothing relevant (best score < ``abstain_below``, unless a unit of a source retrieved just
+   under it carries the question word for word: :meth:`Answerer.covered`) → abstain and offer a human;
+2. the unit(s) that answer the question (:mod:`bot.answers.passages`: a sentence, a list item or
+   a table row, the best first, the yes or no first for a yes/no question), chosen over the units
+   of the sources retrieved nearly as well as the best one (:meth:`Answerer.pool`) — quoted,
+   grounded by construction — when they cover the question well or come from a curated FAQ answer;
 3. otherwise, where the model can add something (``KEFU_ANSWER_STYLE``, and its sentences have
    been surviving the checks), the LLM writes from the numbered sources; its output is checked
    sentence by sentence as it streams (:mod:`bot.grounding`) and only supported sentences are shown;
@@ -92,11 +94,14 @@ class Answerer:
         self.checker = GroundingChecker(embedder, support_min=settings.support_min)
         self.system_prompt = settings.system_prompt_text()
         self.meter = SurvivalMeter()
+        self._vectors: dict[str, object] = {}
 
     def should_abstain(self, question: str, sources: list[Source]) -> bool:
         """True when the knowledge cannot answer: nothing close enough, or the question names
         something (a place, another shop, a brand) that no indexed document mentions."""
-        if not sources or sources[0].score < self.settings.abstain_below:
+        if not sources:
+            return True
+        if sources[0].score < self.settings.abstain_below and not self.covered(question, sources):
             return True
         if self.vocabulary is None:
             return False
@@ -107,36 +112,78 @@ class Answerer:
             bool(names) and sources[0].score < self.settings.faq_direct_above
         )
 
+    def covered(self, question: str, sources: list[Source]) -> bool:
+        """Whether a unit of the sources retrieved just under ``abstain_below`` carries the question
+        plainly, word for word ("What's the return window for silver members?" ~ "Silver members:
+        return possible within the last 6 months", under "Return"): the embedding alone undersells
+        a long guideline section."""
+        from bot.answers.passages import coverage, parse
+
+        best = max(s.score for s in sources)
+        if best < self.settings.abstain_below - RESCUE_MARGIN:
+            return False
+        near = [s for s in sources[:POOL_SOURCES] if s.kind != "product" and s.score >= self.settings.abstain_below - RESCUE_MARGIN]
+        units = [u for n, s in enumerate(near) for u in parse(*split_heading(s)[:2], source=n)]
+        return coverage(question, units) >= RESCUE_COVERAGE
+
     def abstain(self, lang: str, retrieved: list[Source]) -> Answer:
         return Answer(ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"]), True, [], "abstain", retrieved)
 
-    def extractive(self, question: str, source: Source) -> str:
-        """The unit(s) of ``source`` that answer ``question`` (see :mod:`bot.answers.passages`)."""
-        return " ".join(self.pick(question, source)[0])
+    def extractive(self, question: str, sources: list[Source]) -> tuple[str, Source]:
+        """The reply quoting the unit(s) that answer ``question`` (see :mod:`bot.answers.passages`),
+        and the source they come from."""
+        from bot.answers.passages import compose
 
-    def pick(self, question: str, source: Source) -> tuple[list[str], float]:
-        """The answering units of ``source`` and how well the best one covers the question."""
-        from bot.answers.passages import scored
+        choice, src = self.pick(question, sources)
+        return compose(question, choice.texts), src
 
-        body, heading = source.text, ""
-        first, _, rest = body.partition("\n")
-        if " > " in first and rest:  # a section's heading path is for retrieval, not for the shopper
-            body, heading = rest, first.rsplit(" > ", 1)[-1]
-        return scored(question, body, n=2, embed=self.checker.encode, heading=heading)
+    def pool(self, sources: list[Source]) -> list[Source]:
+        """The sources whose units compete for the answer: the best one and those retrieved nearly
+        as well (the sentence that answers may sit in the second-best entry or section)."""
+        top = sources[0]
+        return [top] + [s for s in sources[1:POOL_SOURCES] if s.score >= top.score - POOL_MARGIN and s.kind != "product"]
+
+    def pick(self, question: str, sources: list[Source]):
+        """``(Choice, source)``: the answering units over :meth:`pool` and the source they come from."""
+        from bot.answers.passages import choose, names_only, parse
+
+        pool = self.pool(sources)
+        units, heading_only = [], set()
+        for n, src in enumerate(pool):
+            body, context, heading = split_heading(src)
+            units += parse(body, context, source=n)
+            if names_only(question, heading):
+                heading_only.add(n)
+        prior = [POOL_PRIOR * (pool[u.source].score - pool[0].score) for u in units]
+        choice = choose(question, units, n=2, embed=self._encode, prior=prior, heading_only=heading_only)
+        return choice, pool[choice.source]
+
+    def _encode(self, texts: list[str]):
+        """Unit vectors of ``texts``; the units of a store's documents recur, so they are kept."""
+        import numpy as np
+
+        cache = self._vectors
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        if missing:
+            if len(cache) + len(missing) > VECTOR_CACHE:
+                cache.clear()
+            cache.update(zip(missing, self.checker.encode(missing)))
+        return np.stack([cache[t] for t in texts])
 
     def answer(
         self, question: str, sources: list[Source], history: list[tuple[str, str]], lang: str = "en"
     ) -> Iterator[tuple[str, object]]:
         """Abstain, quote the unit(s) that answer, or — where generation can add something — ask the model."""
+        from bot.answers.passages import compose
+
         if self.should_abstain(question, sources):
             yield "final", self.abstain(lang, sources)
             return
-        top = sources[0]
-        picked, coverage = self.pick(question, top)
-        if picked and not self.wants_model(top, coverage, lang):
-            text = " ".join(picked) + " [1]"
+        choice, src = self.pick(question, sources)
+        if choice.units and not self.wants_model(src, choice.score, lang):
+            text = compose(question, choice.texts) + " [1]"
             yield "delta", text
-            yield "final", Answer(text, False, [top], "faq" if top.kind == "faq" else "extractive", sources)
+            yield "final", Answer(text, False, [src], "faq" if src.kind == "faq" else "extractive", sources)
             return
         yield from self.generate(question, sources, history, lang)
 
@@ -177,8 +224,8 @@ class Answerer:
             text = " ".join(f"{strip_citations(t)} [{renumber[i]}]" for t, i in run.kept)
             yield "final", Answer(text, False, [used[i] for i in order], "llm", sources, run.checks, timings)
             return
-        top = sources[0]
-        text = self.extractive(question, top) + " [1]"
+        quoted, top = self.extractive(question, sources)
+        text = quoted + " [1]"
         if run.degraded:
             text = f"{DEGRADED_NOTE.get(lang, DEGRADED_NOTE['en'])} {text}"
         yield "delta", text
@@ -187,6 +234,26 @@ class Answerer:
 
 
 PASSAGE_COVERAGE = 0.45  # a quoted unit carrying less of the question than this may be improved on by the model
+POOL_SOURCES = 4  # at most this many retrieved sources compete with their units for the answer
+POOL_MARGIN = 0.12  # … those retrieved within this much of the best one
+POOL_PRIOR = 1.0  # a unit's score loses this × how much less well its source was retrieved
+RESCUE_MARGIN = 0.08  # a source retrieved this much under abstain_below may still answer …
+RESCUE_COVERAGE = 0.7  # … when one of its units carries this share of the question's words
+VECTOR_CACHE = 4096  # unit embeddings kept
+
+
+def split_heading(src: Source) -> tuple[str, str, str]:
+    """``(body, context, heading)`` of a source: a document section's text starts with its heading
+    path, which is for retrieval and scoping, not for the shopper; an FAQ entry's context is its
+    question."""
+    if src.kind == "faq":
+        return src.text, src.title, src.title
+    body, heading = src.text, ""
+    section = str(src.metadata.get("section") or "")
+    first, _, rest = body.partition("\n")
+    if rest and (first.strip() == section.strip() and section or " > " in first):
+        body, heading = rest, first.strip()
+    return body, heading.replace(" > ", " "), heading.rsplit(" > ", 1)[-1]
 
 
 class _Generation:

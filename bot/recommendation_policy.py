@@ -2,21 +2,30 @@
 
 - on request (intent ``recommend``): the recommender's picks for the shopper's profile and words;
 - next to a product answer: items similar to the product the answer cites;
-- for an unhappy customer: only an alternative to the product complained about, never an upsell.
+- for an unhappy customer: only an alternative to the product complained about, never an upsell
+  and never a sponsored item.
 
-Every fact in :func:`recommend_answer` (title, price) comes from the catalogue.
+Reasons are in the shopper's language (the recommender writes them from the taste; the two
+fixed ones here are localised). A sponsored pick carries ``"sponsored": true`` and its line in
+the reply says so. Every fact in :func:`recommend_answer` (title, price) comes from the catalogue.
 """
 
 from __future__ import annotations
 
-from bot.prompts import RECOMMEND_TEXT
+from bot.prompts import RECOMMEND_TEXT, localise_reason
 from bot.rag import Answer
 from bot.turn import Mode
 
 
-def as_dict(r, reason: str | None = None) -> dict:
-    """A recommender result as the public contract shows it."""
-    return {"item_id": r.item_id, "title": r.title, "score": round(float(r.score), 4), "reason": reason or r.reason}
+def as_dict(r, reason: str | None = None, kind: str | None = None) -> dict:
+    """A recommender result as the public contract shows it, plus ``reason_kind`` (what the reason
+    rests on, for monitoring) and ``"sponsored": true`` on a sponsored one."""
+    out = {"item_id": r.item_id, "title": r.title, "score": round(float(r.score), 4), "reason": reason or r.reason}
+    if kind or getattr(r, "kind", ""):
+        out["reason_kind"] = kind or r.kind
+    if getattr(r, "sponsored", False):
+        out["sponsored"] = True
+    return out
 
 
 def profile_events(sessions, user_id: str | None) -> list:
@@ -26,33 +35,45 @@ def profile_events(sessions, user_id: str | None) -> list:
     return [Event(item_id=i, type=t) for i, t in sessions.events(user_id)] if user_id else []
 
 
-def recommendations(parts, user_id: str | None, text: str, intent: str, answer: Answer, upset: bool = False) -> list[dict]:
-    """Product suggestions for this turn (``parts``: a :class:`bot.components.Components`)."""
+def recommendations(parts, user_id: str | None, text: str, intent: str, answer: Answer, upset: bool = False,
+                    viewer: str | None = None) -> list[dict]:
+    """Product suggestions for this turn (``parts``: a :class:`bot.components.Components`).
+
+    ``viewer`` (the session id, used for an anonymous shopper) is whom a sponsored slot's frequency
+    cap counts; without it and without ``user_id`` no sponsored item is shown."""
+    from knowledge.lang import detect_lang
+    from recommender import reasons
+
     k = parts.settings.recommend_k
     if k <= 0:
         return []
+    lang = detect_lang(text or "")
     recommender = parts.recommender
-    if upset:
+    if upset:  # an alternative to what they complain about, never an upsell or an advert
         if intent not in ("complaint", "recommend"):
             return []
         found = recommender.find_items(text, 1)
         if not found:
             return []
-        title = recommender.title(found[0])
-        return [as_dict(r, f"an alternative to {title}") for r in recommender.similar_items(found[0], k)]
+        why = reasons.text("alternative", lang, recommender.title(found[0]))
+        return [as_dict(r, why, "alternative") for r in recommender.similar_items(found[0], k)
+                if not getattr(r, "sponsored", False)]
     if intent == "recommend":
         events = profile_events(parts.sessions, user_id)
-        return [as_dict(r) for r in recommender.recommend(user_id, k, events=events, query=text)]
+        extra = {"viewer": viewer} if viewer and not user_id else {}  # a known shopper is counted by user id
+        return [as_dict(r) for r in recommender.recommend(user_id, k, events=events, query=text, **extra)]
     if intent == "product_question":
         shown = [s.metadata.get("product_id") for s in answer.sources if s.metadata.get("product_id")]
         if shown:
-            return [as_dict(r) for r in recommender.similar_items(str(shown[0]), k)]
+            why = reasons.text("similar", lang, recommender.title(str(shown[0]))) if lang != "en" else None
+            return [as_dict(r, why, "also_bought") for r in recommender.similar_items(str(shown[0]), k)]
     return []
 
 
 def recommend_answer(parts, recs: list[dict], lang: str) -> Answer:
     """A reply that presents ``recs``, each line citing the item's catalogue record."""
     from knowledge.prices import format_price
+    from recommender import reasons
 
     sources = parts.knowledge.by_doc_ids([r["item_id"] for r in recs])
     lines = []
@@ -61,6 +82,11 @@ def recommend_answer(parts, recs: list[dict], lang: str) -> Answer:
         currency = item.get("currency") or getattr(parts.settings, "currency", "USD")
         price = f" — {format_price(item['price'], currency)}" if isinstance(item.get("price"), (int, float)) else ""
         cite = next((f" [{i}]" for i, s in enumerate(sources, start=1) if s.id == r["item_id"]), "")
-        lines.append(f"- **{r['title']}**{price} ({r['reason']}){cite}")
+        why = localise_reason(r["reason"], lang)
+        if r.get("sponsored"):
+            label = reasons.text("sponsored", lang)
+            why = f"{label} · {why}" if why else label
+        sep = "（{}）" if lang == "zh" else " ({})"
+        lines.append(f"- **{r['title']}**{price}{sep.format(why)}{cite}")
     intro = RECOMMEND_TEXT.get(lang, RECOMMEND_TEXT["en"])
     return Answer(intro + "\n" + "\n".join(lines), False, sources, Mode.RECOMMEND, sources)

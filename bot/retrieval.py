@@ -1,14 +1,34 @@
 """Retrieval: the nearest knowledge for a question, grouped by citable unit.
 
-:class:`Retriever` embeds the (follow-up resolved) question once, asks the vector store for
-the nearest records, and groups them by citable unit (``doc_id``): an FAQ entry found
-through any of its phrasings, a product, a document section. :class:`LexicalIndex` matches
-Chinese questions on characters.
+:class:`Retriever` finds candidates three ways and fuses them, then groups them by citable
+unit (``doc_id``): an FAQ entry found through any of its phrasings, a product, a document
+section.
+
+- **English questions: hybrid.** The embedding's nearest records (MiniLM, from the vector
+  store) and the best character n-gram TF-IDF matches (:class:`CharIndex`) over the same
+  records are ranked by ``cosine + lexical_weight × tf-idf + intent_weight × P(entry)``:
+  the n-grams carry the exact words the embedding blurs ("pre-order" vs "backorder",
+  "receipt", model numbers), the FAQ intent model separates neighbouring entries.
+- **Chinese questions** are matched on characters against the Chinese records
+  (:class:`LexicalIndex`) and, through the multilingual collection
+  (:mod:`knowledge.multilingual`, Universal Sentence Encoder), against every record in any
+  language; the two rankings are fused by reciprocal rank (:func:`rrf`), so "PS5 光驱版多少钱？"
+  reaches the English product and "退货政策是什么？" the Chinese FAQ entry first.
+- **Chinese documents for English questions**: the multilingual collection's Chinese
+  records are merged into the English ranking where the multilingual model ranks them above
+  an English candidate (:func:`merge_by_rank`); the best English source stays first while
+  it is a match (English knowledge answers an English shopper).
+
+The score a source carries (what the answerer's thresholds see) is never the fused rank: it
+is the cosine for English records, the mapped character score for Chinese ones, and for a
+record found only by the multilingual model a rank-based score (:func:`rank_score`), since
+its raw cosines separate right from wrong too thinly to threshold.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.documents import Document
@@ -16,6 +36,62 @@ from langchain_core.documents import Document
 from bot.guard import strip_instructions
 from bot.intents import OTHER
 from knowledge.store import Hit, Source
+
+NOT_ZH = {"lang": {"$ne": "zh"}}
+RRF_K = 60  # reciprocal rank fusion's constant (Cormack et al. 2009)
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal rank fusion: ``{key: Σ 1 / (k + rank)}`` over the rankings a key appears in.
+
+    >>> fused = rrf([["a", "b"], ["b", "c"]])
+    >>> sorted(fused, key=fused.get, reverse=True)
+    ['b', 'a', 'c']
+    """
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+    return fused
+
+
+def merge_by_rank(primary: list[str], extra: list[str], judge: dict[str, float], keep_first: bool) -> list[str]:
+    """``primary`` with each ``extra`` key inserted before the first primary key that ``judge``
+    (one model's similarity for every key, higher is better) ranks below it; after all
+    primary keys when ``judge`` ranks it below every one. ``keep_first``: never before the
+    first primary key.
+
+    >>> merge_by_rank(["en1", "en2"], ["zh1"], {"en1": 0.9, "en2": 0.5, "zh1": 0.7}, keep_first=False)
+    ['en1', 'zh1', 'en2']
+    >>> merge_by_rank(["en1"], ["zh1"], {"en1": 0.2, "zh1": 0.7}, keep_first=True)
+    ['en1', 'zh1']
+    """
+    out = list(primary)
+    for key in extra:
+        if key in out:
+            continue
+        pos = len(out)
+        for i, other in enumerate(out):
+            if (i or not keep_first) and judge.get(other, float("-inf")) < judge[key]:
+                pos = i
+                break
+        out.insert(pos, key)
+    return out
+
+
+def rank_score(rank: int, abstain_below: float, direct_above: float) -> float:
+    """The score of a source found only by the multilingual model, from its rank there (1 = best).
+
+    Its raw cosines are not comparable to MiniLM's and separate right from wrong thinly, so
+    what it says is "this is among the nearest": the best gets the middle between abstaining
+    and answering verbatim (enough to be answered from, never a verbatim FAQ hit), the next
+    ones less.
+
+    >>> round(rank_score(1, 0.42, 0.70), 3), round(rank_score(3, 0.42, 0.70), 3)
+    (0.56, 0.49)
+    """
+    top = (abstain_below + direct_above) / 2
+    return float(top - (rank - 1) * (top - abstain_below) / 4)
 
 
 class LexicalIndex:
@@ -42,7 +118,7 @@ class LexicalIndex:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         docs = [
-            Document(page_content=rec.text, metadata=rec.metadata)
+            Document(page_content=rec.text, metadata=rec.metadata, id=rec.id)
             for rec in self.store.records(where={"lang": self.lang})
             if rec.metadata.get("variant") != "entry"
         ]
@@ -62,32 +138,143 @@ class LexicalIndex:
         return [Hit(docs[i], float(abstain_below + (sims[i] - self.ZH_ABSTAIN) * slope)) for i in order]
 
 
-class Retriever:
-    """Nearest knowledge for a question, grouped by citable unit."""
+@dataclass
+class _CharFit:
+    vectorizer: object
+    matrix: object  # TF-IDF rows, one per record
+    vectors: np.ndarray  # the records' stored (dense) embeddings, one per row
+    docs: list[Document]
+    row: dict[str, int]  # record id → row
 
-    def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5, thresholds: tuple[float, float] = (0.42, 0.70)):
+
+class CharIndex:
+    """Character n-gram (within words, 3–5) TF-IDF over the records that are not Chinese, for
+    hybrid ranking of English questions; keeps the records' stored vectors too, so that a
+    record found only lexically gets its embedding cosine without another query.
+    Refitted whenever the index changes."""
+
+    def __init__(self, store):
+        from knowledge.revision_cache import PerRevision
+
+        self.store = store
+        self._fitted = PerRevision(store, self._fit)
+
+    def _fit(self) -> _CharFit | None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        records = self.store.records(where=NOT_ZH, embeddings=True)
+        if not records:
+            return None
+        docs = [Document(page_content=r.text, metadata=r.metadata, id=r.id) for r in records]
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
+        matrix = vec.fit_transform([d.page_content for d in docs])
+        vectors = np.asarray([r.embedding for r in records], dtype=np.float32)
+        return _CharFit(vec, matrix, vectors, docs, {r.id: i for i, r in enumerate(records)})
+
+    def get(self) -> _CharFit | None:
+        return self._fitted.get()
+
+    def scores(self, query: str) -> np.ndarray:
+        """TF-IDF cosine of ``query`` with every row (empty when the index is empty)."""
+        fit = self.get()
+        if fit is None:
+            return np.zeros(0)
+        return (fit.vectorizer.transform([query]) @ fit.matrix.T).toarray()[0]
+
+
+class Retriever:
+    """Nearest knowledge for a question, grouped by citable unit (see the module docstring).
+
+    ``multilingual``: the store's multilingual collection; by default the one the store's
+    settings keep (``KEFU_MULTILINGUAL``), none when they keep none. ``settings``: where
+    ``lexical_weight`` comes from (default: the store's settings).
+    """
+
+    # The multilingual model's best cosine under which a question has nothing related in the
+    # index (unrelated questions: 0.25-0.34 on the demo store; on-topic ones: 0.37 and up).
+    # A floor for "nothing at all", not a threshold between right and wrong: those gaps are thin.
+    ML_NOTHING = 0.35
+
+    def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5, thresholds: tuple[float, float] = (0.42, 0.70),
+                 *, lexical_weight: float | None = None, multilingual="auto", settings=None):
         from bot.intents import IntentModelCache
 
+        settings = settings if settings is not None else getattr(store, "settings", None)
         self.store = store
         self.thresholds = thresholds  # (abstain_below, faq_direct_above), for the lexical score mapping
         self.lexical = LexicalIndex(store)
+        self.chars = CharIndex(store)
+        self.lexical_weight = float(lexical_weight if lexical_weight is not None
+                                    else getattr(settings, "lexical_weight", 0.4))
         self.top_k = top_k
         self.intent_weight = intent_weight
         self.intents = IntentModelCache(store) if intent_weight else None
+        if multilingual == "auto":
+            from knowledge.multilingual import multilingual_store
 
-    def retrieve(self, query: str, lang: str = "en", k: int | None = None, vector=None) -> list[Source]:
-        """Best sources for ``query`` (pass ``vector`` if its embedding is already known)."""
-        k = k or self.top_k
+            multilingual = multilingual_store(store)
+        self.multilingual = multilingual
+        self._has_zh = None
+        if multilingual is not None:
+            from knowledge.revision_cache import PerRevision
+
+            self._has_zh = PerRevision(multilingual, lambda: bool(multilingual.records(where={"lang": "zh"})))
+
+    def warm(self) -> None:
+        """Fit what retrieval derives from the index and load the multilingual model now."""
+        self.chars.get()
+        self.lexical._fitted.get()
+        if self.intents:
+            self.intents.get()
+        if self.multilingual is not None:
+            self.multilingual.embedder.embed_query("warm up")
+            self._has_zh.get()
+
+    # -- candidates --------------------------------------------------------------------------
+    def _multilingual_hits(self, query: str, k: int, where: dict | None, vector=None) -> list[Hit]:
+        ml = self.multilingual
+        if ml is None:
+            return []
         if vector is None:
-            vector = self.store.embedder.embed_query(query)
-        if lang == "zh":
-            hits = self.lexical.search(query, k * 6, *self.thresholds)
-        else:
-            hits = self.store.search(vector, k=k * 6, where={"lang": {"$ne": "zh"}})
-        grouped: dict[str, Source] = {}
+            vector = ml.embedder.embed_query(query)
+        return ml.search(vector, k=k, where=where)
+
+    def _english(self, query: str, vector, n: int) -> tuple[list[Hit], dict[str, float]]:
+        """Hybrid candidates: dense hits and the best lexical rows, each with its cosine; and
+        every record's lexical similarity (by record id)."""
+        dense = self.store.search(vector, k=n, where=NOT_ZH)
+        fit = self.chars.get() if self.lexical_weight else None
+        if fit is None:
+            return dense, {}
+        sims = self.chars.scores(query)
+        top = np.argsort(-sims)[:n]
+        lex = {fit.docs[i].id: float(sims[i]) for i in top if sims[i] > 0}
+        seen = {h.doc.id for h in dense}
+        missing = [i for i in top if fit.docs[i].id not in seen and sims[i] > 0]
+        if missing:
+            q = np.asarray(vector, dtype=np.float32)
+            cos = fit.vectors[missing] @ q / (np.linalg.norm(fit.vectors[missing], axis=1) * np.linalg.norm(q) + 1e-12)
+            dense = dense + [Hit(fit.docs[i], float(c)) for i, c in zip(missing, cos)]
+        for h in dense:  # dense hits outside the lexical top still get their lexical similarity
+            if h.doc.id not in lex and h.doc.id in fit.row:
+                lex[h.doc.id] = float(sims[fit.row[h.doc.id]])
+        return dense, lex
+
+    # -- grouping ----------------------------------------------------------------------------
+    @staticmethod
+    def _group(hits: list[Hit], grouped: dict[str, Source], extra: dict[str, float] | None = None,
+               by: dict[str, float] | None = None) -> list[str]:
+        """Add ``hits`` to ``grouped`` (one source per ``doc_id``, the best score kept); returns
+        the doc ids in the order first met. ``extra`` (record id → value) is max-pooled into
+        ``by`` (doc id → value)."""
+        order: list[str] = []
         for hit in hits:
             meta = hit.doc.metadata
             doc_id = hit.doc_id or hit.doc.page_content[:40]
+            if by is not None and extra is not None:
+                by[doc_id] = max(by.get(doc_id, 0.0), extra.get(hit.doc.id or "", 0.0))
+            if doc_id not in order:
+                order.append(doc_id)
             if doc_id in grouped:
                 grouped[doc_id].score = max(grouped[doc_id].score, hit.score)
                 continue
@@ -97,18 +284,112 @@ class Retriever:
             text = strip_instructions(text)  # documents are data: orders planted in them are dropped
             title = str(meta.get("title") or meta.get("section") or meta.get("source") or doc_id)
             grouped[doc_id] = Source(
-                id=doc_id,
-                title=title,
-                text=text,
-                score=hit.score,
-                kind=kind,
-                intent=str(meta.get("intent") or ""),
-                metadata=dict(meta),
+                id=doc_id, title=title, text=text, score=hit.score, kind=kind,
+                intent=str(meta.get("intent") or ""), metadata=dict(meta),
             )
+        return order
+
+    def _ranked_by_model(self, hits: list[Hit]) -> tuple[list[str], dict[str, float]]:
+        """Doc ids in a model's order and each one's best similarity in it."""
+        best: dict[str, float] = {}
+        for hit in hits:
+            doc_id = hit.doc_id or hit.doc.page_content[:40]
+            best[doc_id] = max(best.get(doc_id, float("-inf")), hit.score)
+        return list(best), best
+
+    # -- retrieval ---------------------------------------------------------------------------
+    def retrieve(self, query: str, lang: str = "en", k: int | None = None, vector=None,
+                 multilingual_vector=None) -> list[Source]:
+        """Best sources for ``query`` (pass ``vector`` / ``multilingual_vector`` if its embeddings
+        are already known)."""
+        k = k or self.top_k
+        n = k * 6
+        if lang == "zh":
+            return self._chinese(query, k, n, multilingual_vector)
+        if vector is None:
+            vector = self.store.embedder.embed_query(query)
+        hits, lex = self._english(query, vector, n)
+        grouped: dict[str, Source] = {}
+        lexical: dict[str, float] = {}
+        self._group(hits, grouped, lex, lexical)
         # Re-rank FAQ entries with the intent model; the cosine (``score``) stays what
         # thresholds see, so re-ranking never turns an abstention into an answer.
-        proba = self.intents.get().proba(vector) if self.intents and grouped and lang != "zh" else {}
-        def rank(src: Source) -> float:
-            return src.score + self.intent_weight * proba.get(src.id if src.kind == "faq" else OTHER, 0.0)
+        proba = self.intents.get().proba(vector) if self.intents and grouped else {}
 
-        return sorted(grouped.values(), key=lambda s: -rank(s))[:k]
+        def rank(src: Source) -> float:
+            return (src.score + self.lexical_weight * lexical.get(src.id, 0.0)
+                    + self.intent_weight * proba.get(src.id if src.kind == "faq" else OTHER, 0.0))
+
+        english = sorted(grouped.values(), key=lambda s: -rank(s))
+        if self.multilingual is None or not self._has_zh.get():
+            return english[:k]
+        # Chinese documents, where the multilingual model ranks them above English candidates.
+        # Chinese documents the multilingual model ranks above every English record: a topic
+        # only the Chinese documents cover.
+        ml_hits = self._multilingual_hits(query, n, None, multilingual_vector)
+        ml_order, ml_best = self._ranked_by_model(ml_hits)
+        zh_hits = []
+        for hit in ml_hits:
+            if hit.doc.metadata.get("lang") != "zh":
+                break
+            zh_hits.append(hit)
+        if not zh_hits or self._nothing(ml_best):
+            return english[:k]
+        zh_grouped: dict[str, Source] = {}
+        zh_order = self._group(zh_hits, zh_grouped)
+        english_answers = bool(english) and english[0].score >= self.thresholds[0]
+        order = merge_by_rank([s.id for s in english], zh_order, ml_best, keep_first=english_answers)[:k]
+        for doc_id in zh_order:
+            zh_grouped[doc_id].score = rank_score(ml_order.index(doc_id) + 1, *self.thresholds)
+        sources = {s.id: s for s in english} | {d: s for d, s in zh_grouped.items() if d not in grouped}
+        return [sources[d] for d in order]
+
+    def _chinese(self, query: str, k: int, n: int, multilingual_vector=None) -> list[Source]:
+        """Characters over the Chinese records, fused with the multilingual model over every record."""
+        grouped: dict[str, Source] = {}
+        self._group(self.lexical.search(query, n, *self.thresholds), grouped)
+        ml_hits = self._multilingual_hits(query, n, None, multilingual_vector)
+        if not ml_hits:
+            return sorted(grouped.values(), key=lambda s: -s.score)[:k]
+        # Each model's ranking: entries the characters actually match, the multilingual model's best.
+        lexical_order = [s.id for s in sorted(grouped.values(), key=lambda s: -s.score) if s.score >= self.thresholds[0]]
+        ml_order, ml_best = self._ranked_by_model(ml_hits)
+        found: dict[str, Source] = {}
+        self._group(ml_hits, found)
+        # The multilingual ranking, hybrid like the English one: the question's Latin words
+        # (a brand, a model number) matched on characters add to its cosine.
+        names = self._names(query, n)
+        if names:
+            self._group(names, found)
+            _, name_best = self._ranked_by_model(names)
+            floor = min(ml_best.values())
+            blended = {d: ml_best.get(d, floor) + self.lexical_weight * name_best.get(d, 0.0)
+                       for d in set(ml_best) | set(name_best)}
+            ml_order = sorted(blended, key=lambda d: -blended[d])
+        ml_order = ml_order[:k]
+        nothing = self._nothing(ml_best) and not lexical_order
+        for rank, doc_id in enumerate(ml_order, start=1):
+            score = self.thresholds[0] - 0.1 if nothing else rank_score(rank, *self.thresholds)
+            if doc_id in grouped:  # the character score, when characters found it, else its rank's
+                grouped[doc_id].score = max(grouped[doc_id].score, score)
+            else:
+                found[doc_id].score = score
+                grouped[doc_id] = found[doc_id]
+        fused = rrf([lexical_order, ml_order])
+        return sorted(grouped.values(), key=lambda s: (-fused.get(s.id, 0.0), -s.score))[:k]
+
+    _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")
+
+    def _names(self, query: str, n: int) -> list[Hit]:
+        """The records that the question's Latin words (brands, product names, model numbers:
+        "Redline RW-300 方向盘多少钱？") match by character n-grams, scored by that similarity."""
+        words = [w for w in self._LATIN.findall(query) if any(c.isalpha() for c in w) or len(w) >= 3]
+        fit = self.chars.get() if words else None
+        if fit is None:
+            return []
+        sims = self.chars.scores(" ".join(words))
+        return [Hit(fit.docs[i], float(sims[i])) for i in np.argsort(-sims)[:n] if sims[i] > 0]
+
+    def _nothing(self, ml_best: dict[str, float]) -> bool:
+        """Whether the multilingual model sees nothing related to the question at all."""
+        return not ml_best or max(ml_best.values()) < self.ML_NOTHING

@@ -10,19 +10,22 @@ The service owns no UI and no HTTP: ``app.py`` and the Gradio pages call it. Its
 collaborators come from a :class:`bot.components.Components` (built from the settings, or
 injected: tests pass fakes); the steps live in bot/steps.py, the data they share in
 bot/turn.py. :meth:`ChatService.stream` yields ``("delta", text)`` as checked sentences
-become available and ends with ``("final", Reply)``; :meth:`ChatService.turn` returns the
-``Reply`` only.
+become available, cut into short phrases (bot/streaming.py), and ends with ``("final", Reply)``;
+:meth:`ChatService.turn` returns the ``Reply`` only.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
 from bot import steps
 from bot.components import Components, lazy_part
+from bot.cpu_threads import limit_torch_threads
 from bot.rag import Answerer
 from bot.retrieval import Retriever
+from bot.streaming import split_deltas
 from bot.turn import HANDED_OFF, HandoffState, Mode, Reply, Route, TurnContext
 from bot.validation import check_message
 
@@ -66,10 +69,12 @@ class ChatService:
         elif overrides or (settings is not None and settings is not components.settings):
             raise TypeError("pass either components or settings and overrides, not both")
         self.components = components
+        limit_torch_threads(getattr(components.settings, "llm_threads", 0))  # see bot/cpu_threads.py
         self._lock = threading.RLock()
         self._answerer: Answerer | None = None
         self._retriever: Retriever | None = None
         self.ready = False
+        self.warm_timings: dict[str, float] = {}
 
     @property
     def settings(self):
@@ -83,28 +88,90 @@ class ChatService:
     @lazy_part
     def retriever(self) -> Retriever:
         s = self.settings
-        return Retriever(self.components.knowledge, top_k=s.top_k, thresholds=(s.abstain_below, s.faq_direct_above))
+        return Retriever(self.components.knowledge, top_k=s.top_k, thresholds=(s.abstain_below, s.faq_direct_above),
+                         settings=s)
 
     @lazy_part
     def catalogue(self):
         """The catalogue's products and a finder over them (rebuilt when the index changes)."""
         from bot.answers.catalogue import CatalogueIndex
 
-        return CatalogueIndex(self.components.knowledge, currency=getattr(self.settings, "currency", "USD"))
+        from knowledge.multilingual import multilingual_spec
+
+        return CatalogueIndex(self.components.knowledge, currency=getattr(self.settings, "currency", "USD"),
+                              cross_lingual=multilingual_spec(self.settings))
 
     def warm(self) -> None:
-        """Load every model now (the first shopper should not wait for it)."""
+        """Load every model now (the first shopper should not wait for it); ``warm_timings`` says
+        what took how long (seconds from its own start; ``ready``: from the call to ``ready``).
+
+        The loads run on threads, as they depend on each other: the chat model (llama.cpp reads
+        its file outside the GIL), the knowledge store (Chroma) and then what retrieval derives
+        from it, the multilingual encoder (numpy), and on this thread the embedder then the
+        sentiment models (torch). ``ready`` turns true once everything a turn needs is loaded,
+        while the chat model may still be loading (a turn that asks it waits for it); ``warm``
+        returns when all is loaded. A load that fails on a thread is retried here once, so an
+        error is raised on the caller's thread."""
         parts = self.components
-        parts.embedder.embed_query("warm up")
-        parts.knowledge.count()
-        self.catalogue.current()
-        if self.retriever.intents:
-            self.retriever.intents.get()
-        parts.sessions.healthy()
-        parts.sentiment.score("warm up")
-        parts.llm.warm()
-        parts.recommender.ready()
+        started = time.perf_counter()
+        failed: list[tuple[str, object]] = []
+
+        def step(name: str, load) -> None:
+            try:
+                self._timed(name, load)
+            except BaseException:  # noqa: BLE001 - retried (and re-raised) on the caller's thread
+                failed.append((name, load))
+
+        def store_side() -> None:  # Chroma, then the catalogue and the retrieval indexes over it
+            step("knowledge", parts.knowledge.count)
+            step("catalogue", self.catalogue.current)
+            step("retrieval", self.retriever.warm)  # intents, lexical and multilingual indexes
+
+        threads = [threading.Thread(target=step, args=("llm", parts.llm.warm), name="kefu-warm-llm", daemon=True),
+                   threading.Thread(target=store_side, name="kefu-warm-store", daemon=True)]
+        multilingual = self._multilingual_warm()
+        if multilingual is not None:
+            threads.append(threading.Thread(target=step, args=("multilingual", multilingual),
+                                            name="kefu-warm-multilingual", daemon=True))
+        for thread in threads:
+            thread.start()
+        self._timed("embedder", lambda: parts.embedder.embed_query("warm up"))
+        self._timed("sentiment", lambda: parts.sentiment.score("warm up"))
+        self._timed("sessions", parts.sessions.healthy)
+        self._timed("recommender", parts.recommender.ready)
+        for thread in threads[1:]:
+            thread.join()
+        self._retry(failed, keep=("llm",))
         self.ready = True
+        self.warm_timings["ready"] = round(time.perf_counter() - started, 4)
+        threads[0].join()
+        self._retry(failed)
+        self.catalogue.warm()  # the cross-lingual title vectors, on a background thread
+
+    def _multilingual_warm(self):
+        """Loads the multilingual encoder retrieval will use (None when the settings turn it off)."""
+        from knowledge.multilingual import multilingual_spec
+
+        spec = multilingual_spec(self.settings)
+        if spec is None:
+            return None
+        from knowledge.embedder import make_embedder
+
+        embedder = make_embedder(spec)
+        return lambda: embedder.embed_query("warm up")
+
+    def _retry(self, failed: list, keep: tuple[str, ...] = ()) -> None:
+        """Run again, on this thread, the loads that failed on another (their error is raised here)."""
+        for name, load in [f for f in failed if f[0] not in keep]:
+            failed.remove((name, load))
+            self._timed(name, load)
+
+    def _timed(self, name: str, load) -> None:
+        started = time.perf_counter()
+        try:
+            load()
+        finally:
+            self.warm_timings[name] = round(time.perf_counter() - started, 4)
 
     # -- one turn -------------------------------------------------------------------------
     def validate(self, message) -> str:
@@ -122,7 +189,14 @@ class ChatService:
     def stream(
         self, message: str, session_id: str | None = None, user_id: str | None = None, client: str | None = None
     ) -> Iterator[tuple[str, object]]:
-        """One shopper turn: ``("delta", text)`` events as checked text is ready, then ``("final", Reply)``."""
+        """One shopper turn: ``("delta", text)`` events as checked text is ready, then ``("final", Reply)``.
+
+        Every delta is cut into short phrases (:func:`bot.streaming.pieces`), so a reply that needed no
+        generation (a product fact, a quoted policy sentence) streams as many chunks too."""
+        return split_deltas(self._events(message, session_id, user_id, client))
+
+    def _events(self, message: str, session_id: str | None, user_id: str | None, client: str | None
+                ) -> Iterator[tuple[str, object]]:
         turn = TurnContext(message, session_id, user_id, client)
         steps.begin(self, turn)
         if turn.state in HANDED_OFF:

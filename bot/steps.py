@@ -22,6 +22,7 @@ from bot.prompts import (
     THANKS_TEXT,
     UNAVAILABLE_TEXT,
     WAITING_TEXT,
+    local,
 )
 from bot.rag import Answer
 from bot.recommendation_policy import recommend_answer, recommendations
@@ -31,11 +32,6 @@ from bot.validation import SESSION_ID_MAX, USER_ID_MAX, check_id, check_message
 
 log = logging.getLogger("kefu.service")
 Events = Iterator[tuple[str, object]]
-
-
-def local(table: dict, lang: str) -> str:
-    """``table``'s text in ``lang``, else in English."""
-    return table.get(lang, table["en"])
 
 
 def begin(chat, turn: TurnContext) -> None:
@@ -136,7 +132,8 @@ def direct_answer(chat, turn: TurnContext) -> Answer | None:
         return said
     if turn.routed == Route.RECOMMEND and turn.mood.label != "negative":  # an unhappy shopper is not sold to
         nothing = Answer("", False, [], "")
-        turn.recommendations = recommendations(chat.components, turn.user_id, turn.text, Route.RECOMMEND, nothing)
+        turn.recommendations = recommendations(chat.components, turn.user_id, turn.text, Route.RECOMMEND, nothing,
+                                               viewer=turn.sid)
         if turn.recommendations:
             return recommend_answer(chat.components, turn.recommendations, turn.lang)
     return None
@@ -147,12 +144,14 @@ def grounded_answer(chat, turn: TurnContext) -> Events:
     every streamed sentence passes the output guard first."""
     settings, guard, answerer = chat.components.settings, chat.components.guard, chat.answerer
     from bot.answers.engine import Focus, retrieval_query
+    from bot.answers.sections import whole_sections
 
     query = retrieval_query(turn.text, turn.lang, turn.focus, [t.text for t in turn.history if t.role == "user"])
     turn.focus = Focus(turn.focus.product, query)
     t1 = time.perf_counter()
     try:
         sources = chat.retriever.retrieve(query, lang=turn.lang)
+        sources = whole_sections(chat.components.knowledge, sources)  # the answer may sit in another part
     except Exception:  # noqa: BLE001 - the vector store is down: say so, offer a person
         log.exception("knowledge retrieval failed")
         sources = None
@@ -167,6 +166,9 @@ def grounded_answer(chat, turn: TurnContext) -> Events:
     for kind, value in events:
         if kind == "delta":
             shown = guard.check_output(value, answerer.system_prompt, allowed)  # never stream a leak
+            if shown and not turn.apologised and sources and _upset_before_answer(turn):
+                turn.apologised = True  # an upset shopper hears the apology first, also over /v1 streams
+                yield "delta", f"{local(APOLOGY, turn.lang)} "
             if shown:
                 yield "delta", shown
         else:
@@ -191,6 +193,15 @@ def unhappy(turn: TurnContext) -> bool:
     return not is_question(turn.text) or turn.mood.polarity <= -0.8
 
 
+def _upset_before_answer(turn: TurnContext) -> bool:
+    """:func:`unhappy` judged before the answer exists (the intent is what routing said)."""
+    saved, turn.intent = turn.intent, turn.routed or turn.intent
+    try:
+        return unhappy(turn)
+    finally:
+        turn.intent = saved
+
+
 def finish(chat, turn: TurnContext) -> None:
     """Intent, recommendations, the checked reply text (an apology first for an upset customer).
 
@@ -200,13 +211,15 @@ def finish(chat, turn: TurnContext) -> None:
         "unknown" if ans.abstained else intent_from_sources(ans.retrieved or ans.sources))
     turn.upset = unhappy(turn)
     if ans.mode != Mode.RECOMMEND:
-        turn.recommendations = recommendations(chat.components, turn.user_id, turn.text, turn.intent, ans, upset=turn.upset)
+        turn.recommendations = recommendations(chat.components, turn.user_id, turn.text, turn.intent, ans,
+                                               upset=turn.upset, viewer=turn.sid)
     allowed = [s.text for s in ans.retrieved or ans.sources] + [turn.text]
     text = chat.components.guard.check_output(ans.text, chat.answerer.system_prompt, allowed)
     if ans.text and not text:  # everything it said repeated the instructions
         text = local(ABSTAIN_TEXT, turn.lang)
-    if turn.upset and not ans.abstained and text and ans.mode not in (Mode.SMALLTALK, Mode.HANDOFF):
-        text = f"{local(APOLOGY, turn.lang)} {text}"
+    apology = local(APOLOGY, turn.lang)
+    if turn.apologised or (turn.upset and not ans.abstained and text and ans.mode not in (Mode.SMALLTALK, Mode.HANDOFF)):
+        text = text if text.startswith(apology) else f"{apology} {text}".strip()
     turn.reply_text = text
 
 
@@ -220,7 +233,7 @@ def escalate(chat, turn: TurnContext) -> Events:
     if not (turn.routed == Route.HUMAN or decision.escalate):
         return
     reason = decision.reason if decision.escalate else "the customer asked for a person"
-    events = parts.sessions.events(turn.user_id) if turn.user_id else []
+    events = handoff_packet.customer_events(parts, turn.user_id)  # the store's log and the app's own events
     packet = handoff_packet.packet(turn, signals, reason, events)
     if turn.guarded.pii:  # staff-only (behind KEFU_STAFF_USERS): the contact details the case may need
         packet["unredacted_latest_message"] = turn.guarded.original

@@ -114,6 +114,7 @@ class TurnContext:
     # set by steps.finish and steps.escalate
     intent: str = "unknown"
     upset: bool = False
+    apologised: bool = False  # the apology was streamed ahead of the answer
     reply_text: str = ""
     handoff_state: str = HandoffState.BOT
 

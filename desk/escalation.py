@@ -9,7 +9,7 @@ Rules, checked in this order; the first that fires wins:
 
 1. ``human_request`` — the latest turn asks for a person, in English or Chinese, phrased many
    ways ("let me talk to a person", "real human please", "agent!", "转人工", "人工客服",
-   "我要投诉"). Near-misses ("is this real leather?", "human hair wig", "人工智能") do not count,
+   "我要投诉", "找客服"). Near-misses ("is this real leather?", "human hair wig", "人工智能") do not count,
    and neither does a negated request ("no need to talk to a person").
 2. ``threat`` — legal action, chargebacks, reporting the shop ("I'll sue", "起诉", "12315").
 3. ``profanity`` — swearing or insults, unless the turn is clearly positive
@@ -126,12 +126,15 @@ _EN_NEGATED = re.compile(
 _ZH_REQUEST = [
     re.compile(r"转人工|找人工|要人工|接人工|转接人工|转到人工|叫人工|呼叫人工|联系人工"),
     re.compile(r"人工(?:客服|服务|坐席|座席|处理|帮助|回复|介入)"),
-    re.compile(r"^\W*人工\W*$|人工[吧呢啊吗！!]"),
+    re.compile(r"^\W*人工\W*$|人工[吧呢啊吗！!]|^\W*投诉\W*$"),
     re.compile(r"(?:找|要|转|换|叫|来)(?:你们|你们的)?(?:个|一个)?(?:真人|活人|客服人员|客服主管|经理|主管|领导|负责人)"),
     re.compile(r"真人客服|客服人员|(?:你|你们)是(?:不是)?(?:机器人|真人)"),
-    re.compile(r"我要投诉|我要举报|投诉你们|要投诉|我想投诉"),
+    re.compile(r"(?:找|转|要|换|叫|接|联系|呼叫)(?:一下|下)?(?:你们的?)?(?:个|一个)?(?:真人|人工)?客服(?!电话|邮箱|时间)"),
+    re.compile(r"我要投诉|我要举报|投诉你们|要投诉|我想投诉|(?:怎么|如何|哪里|在哪|去哪)投诉|"
+               r"投诉(?:你们|你|客服|商家|卖家|店家|快递)"),
     re.compile(r"不(?:想|要)(?:跟|和)?机器人"),
 ]
+_ZH_NEGATED = re.compile(r"(?:不|别|没|无需|不用|不必)(?:想|要|用|需要|必|再)?(?:去|再)?$")
 _THREAT = [
     re.compile(r"\b(?:i'?ll|i will|i'?m going to|gonna|going to|will) (?:sue|take (?:you|this) "
                r"to court|report you|call my (?:lawyer|attorney|bank))\b"),
@@ -184,13 +187,19 @@ def human_request(text: str) -> str:
     'real human'
     >>> human_request("is this a real leather wallet?")
     ''
+    >>> human_request("我要找客服"), human_request("我不想投诉你们")
+    ('找客服', '')
     """
     norm = normalise(text)
     for pattern in _EN_REQUEST:
         for match in pattern.finditer(norm):
             if not _EN_NEGATED.search(norm[: match.start()]):
                 return match.group(0)
-    return _first_match(_ZH_REQUEST, norm)
+    for pattern in _ZH_REQUEST:
+        for match in pattern.finditer(norm):
+            if not _ZH_NEGATED.search(norm[max(0, match.start() - 4) : match.start()]):
+                return match.group(0)
+    return ""
 
 
 def threat(text: str) -> str:

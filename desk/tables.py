@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -92,6 +92,42 @@ class RecommendationClick(Base):
     session_id: Mapped[str | None] = mapped_column(String(64), index=True)
     user_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class RecommendationImpression(Base):
+    """Recommendations shown where no chat turn stores them (``GET /api/recommend``, widgets): one row
+    per item shown. Those shown in the chat are read from the assistant turns' ``data``, not here."""
+
+    __tablename__ = "recommendation_impressions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(String(128))
+    reason_kind: Mapped[str] = mapped_column(String(32), default="other")  # desk.analytics.reason_kind
+    sponsored: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)  # 0 = first in the list
+    surface: Mapped[str] = mapped_column(String(16), default="api")
+    session_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    user_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+# -- sponsored slots (recommender.campaign_stats) ---------------------------------------------
+class CampaignEvent(Base):
+    """One sponsored impression or click (the same columns and indexes ``recommender.campaign_stats``
+    declares, so that its rows live under the migrations too)."""
+
+    __tablename__ = "campaign_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(128))
+    item_id: Mapped[str] = mapped_column(String(128))
+    viewer: Mapped[str] = mapped_column(String(128))  # the user id (or session id) it was shown to
+    kind: Mapped[str] = mapped_column(String(16))  # impression | click
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    impression_id: Mapped[int | None] = mapped_column(Integer)  # for a click: the impression clicked
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (
+        Index("ix_campaign_events_campaign_time", "campaign_id", "created_at"),
+        Index("ix_campaign_events_viewer_time", "viewer", "created_at"),
+    )
 
 
 # -- answer regression checks (bot.regression) ------------------------------------------------

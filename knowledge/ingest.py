@@ -13,6 +13,11 @@ unchanged only when every record carries the current hash and their number match
 and the next run finishes the job. ``--rebuild`` builds a fresh collection beside the
 live one and swaps it in only when complete.
 
+Every record is also written to the multilingual collection (``<collection>-multilingual``,
+:mod:`knowledge.multilingual`) when ``KEFU_MULTILINGUAL`` has one: same record ids, vectors
+from the cross-lingual embedder, kept incremental on its own (a second pass after the main
+one, so turning the setting on later fills it without touching the main collection).
+
 Files named in a ``.kefuignore`` (glob patterns, one a line) in an ingested folder are
 skipped, e.g. the demo store's ``interactions.csv``.
 """
@@ -43,13 +48,17 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     records_written: int = 0
     records_deleted: int = 0
+    multilingual_written: int | None = None  # records written to the multilingual collection (None: none kept)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"deleted {len(self.deleted)}, failed {len(self.failed)} "
             f"({self.records_written} records written, {self.records_deleted} deleted)"
         )
+        if self.multilingual_written is not None:
+            text += f"; multilingual index: {self.multilingual_written} records written"
+        return text
 
 
 def _ignored(path: Path, root: Path) -> bool:
@@ -105,17 +114,28 @@ def _record_id(path: str, doc) -> str:
     return h.hexdigest()[:32]
 
 
-def index_file(
-    store, path: Path, source: str, file_hash: str, existing: dict[str, dict], catalogue=None
-) -> tuple[int, int]:
-    """(Re)index one file; returns (records written, records deleted). Raises LoadError.
-
-    ``catalogue`` (:class:`knowledge.catalogue.CatalogueOptions`) says how catalogue columns map.
-    """
+def derive(path: Path, source: str, catalogue=None) -> list:
+    """The records one file turns into (before the ingestion stamp). Raises LoadError."""
     from knowledge.loaders import load_file
 
     updated_at = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).isoformat(timespec="seconds")
-    docs = load_file(path, source=source, updated_at=updated_at, catalogue=catalogue)
+    return load_file(path, source=source, updated_at=updated_at, catalogue=catalogue)
+
+
+def index_file(
+    store, path: Path, source: str, file_hash: str, existing: dict[str, dict], catalogue=None, docs=None
+) -> tuple[int, int]:
+    """(Re)index one file; returns (records written, records deleted). Raises LoadError.
+
+    ``catalogue`` (:class:`knowledge.catalogue.CatalogueOptions`) says how catalogue columns map;
+    ``docs``: the file's records when already derived (they are copied, not changed).
+    """
+    from langchain_core.documents import Document
+
+    if docs is None:
+        docs = derive(path, source, catalogue)
+    else:
+        docs = [Document(page_content=d.page_content, metadata=dict(d.metadata)) for d in docs]
     ids: list[str] = []
     seen: set[str] = set()
     for doc in docs:
@@ -153,23 +173,41 @@ def _is_current(existing: dict[str, dict], file_hash: str) -> bool:
 
 
 def ingest(store, paths: list[Path], progress: bool = True, columns=None) -> IngestReport:
-    """Bring the store in line with the files under ``paths``; see the module docstring.
+    """Bring the store (and its multilingual collection) in line with the files under ``paths``;
+    see the module docstring.
 
     ``columns`` (:class:`knowledge.columns.ColumnMap`, from ``--columns``) maps catalogue
     columns; bare catalogue prices are in the store's ``KEFU_CURRENCY``.
     """
-    from tqdm import tqdm
-
     from knowledge.catalogue import CatalogueOptions
     from knowledge.columns import ColumnMap
-    from knowledge.loaders import LoadError
+    from knowledge.multilingual import multilingual_store
 
     catalogue = CatalogueOptions(columns or ColumnMap(), getattr(getattr(store, "settings", None), "currency", "USD"))
-
     report = IngestReport()
     files, roots = discover(paths)
+    derived: dict[Path, list] = {}
+    _sync(store, files, roots, paths, catalogue, report, derived, progress, "indexing")
+    multilingual = multilingual_store(store)
+    if multilingual is not None:
+        # A second pass, after the main one: the two collections never alternate writes.
+        side = IngestReport()
+        failed = {p for p, _ in report.failed}
+        _sync(multilingual, [(p, s) for p, s in files if str(p) not in failed], roots, paths, catalogue,
+              side, derived, progress, "multilingual")
+        report.multilingual_written = side.records_written
+        report.failed += [f for f in side.failed if f[0] not in failed]
+    return report
+
+
+def _sync(store, files, roots, paths, catalogue, report: IngestReport, derived: dict, progress: bool, desc: str) -> None:
+    """One collection brought in line with ``files`` (records derived once per run, in ``derived``)."""
+    from tqdm import tqdm
+
+    from knowledge.loaders import LoadError
+
     explicit_missing = [p.resolve() for p in paths if not p.exists()]
-    for path, source in tqdm(files, desc="indexing", unit="file", disable=not progress, file=sys.stderr):
+    for path, source in tqdm(files, desc=desc, unit="file", disable=not progress, file=sys.stderr):
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -185,7 +223,9 @@ def ingest(store, paths: list[Path], progress: bool = True, columns=None) -> Ing
             report.unchanged.append(source)
             continue
         try:
-            written, deleted = index_file(store, path, source, file_hash, existing, catalogue)
+            if path not in derived:
+                derived[path] = derive(path, source, catalogue)
+            written, deleted = index_file(store, path, source, file_hash, existing, catalogue, docs=derived[path])
         except LoadError as exc:
             report.failed.append((str(path), str(exc)))
             continue
@@ -201,22 +241,30 @@ def ingest(store, paths: list[Path], progress: bool = True, columns=None) -> Ing
             store.delete(stale)
             report.records_deleted += len(stale)
             report.deleted.append(indexed)
-    return report
 
 
 def rebuild(settings, embedder, paths: list[Path], progress: bool = True, columns=None) -> IngestReport:
     """Index everything into a fresh collection, then swap it in for the live one."""
+    from knowledge.multilingual import multilingual_name, multilingual_store
     from knowledge.store import make_store
 
     live = make_store(settings, embedder)
     staging = live.sibling(f"{settings.collection}__rebuild")
+    staging_multilingual = multilingual_store(staging)
     staging.drop()
+    if staging_multilingual is not None:
+        staging_multilingual.drop()
     report = ingest(staging, paths, progress=progress, columns=columns)
     if report.failed:
         staging.drop()  # keep the live index untouched
+        if staging_multilingual is not None:
+            staging_multilingual.drop()
         return report
     live.drop()
+    live.sibling(multilingual_name(settings.collection)).drop()  # also when the setting is now off
     staging.rename_to(settings.collection)
+    if staging_multilingual is not None:
+        staging_multilingual.rename_to(multilingual_name(settings.collection))
     return report
 
 
@@ -250,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     from knowledge.store import make_store
 
     settings = get_settings()
+    from bot.cpu_threads import limit_torch_threads
+
+    limit_torch_threads(getattr(settings, "llm_threads", 0))  # spinning threads on a small shared box
     missing = [str(p) for p in args.paths if not p.exists()]
     embedder = make_embedder(settings.embedder)
     try:

@@ -113,8 +113,9 @@ class VectorStore(Protocol):
     def delete(self, ids: list[str]) -> None: ...
     def drop(self) -> None: ...
     def rename_to(self, name: str) -> None: ...
-    def sibling(self, collection: str) -> VectorStore:
-        """The same backend, another collection (``--rebuild`` builds beside the live one)."""
+    def sibling(self, collection: str, embedder: Embeddings | None = None) -> VectorStore:
+        """The same backend, another collection (``--rebuild`` builds beside the live one; the
+        multilingual collection holds the same records embedded by another ``embedder``)."""
 
 
 class StoreQueries:
@@ -357,8 +358,8 @@ class KnowledgeStore(StoreQueries):
             self.collection_name = name
             self._vs = None
 
-    def sibling(self, collection: str) -> KnowledgeStore:
-        return KnowledgeStore(self.settings, self.embedder, client=self.client, collection=collection)
+    def sibling(self, collection: str, embedder: Embeddings | None = None) -> KnowledgeStore:
+        return KnowledgeStore(self.settings, embedder or self.embedder, client=self.client, collection=collection)
 
 
 def make_store(settings, embedder: Embeddings) -> VectorStore:

@@ -9,7 +9,8 @@ refitted on everything for that many epochs, so no event is left out of the serv
 fitted on the same split and the one with the best validation NDCG@20 is served. The
 baselines (popularity, item-kNN) are candidates, so on the store's own data the served
 model is never worse than them on validation — a shop whose text says little gets item-kNN
-or EASE rather than a hybrid that leans on text. ``python -m recommender.evaluate`` reports
+or EASE rather than a hybrid that leans on text, and a log whose order tells what comes next
+(next-item data) gets SASRec. ``python -m recommender.evaluate`` reports
 this choice as ``default``, made the same way on its own validation split.
 
 Example::
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 #: What ``auto`` chooses from, cheapest first (ties go to the cheaper model).
-AUTO_CANDIDATES = ("popularity", "itemknn", "ease", "hybrid")
+AUTO_CANDIDATES = ("popularity", "itemknn", "ease", "hybrid", "sasrec")
 
 
 def last_event_mask(inter: Interactions, min_events: int = 3) -> np.ndarray:
@@ -84,6 +85,8 @@ def _chosen_params(model, params: dict | None) -> dict:
         out.setdefault("l2", float(info["l2"]))
     if "knn_weight" in model.params and "knn_weight" in info and float(model.params["knn_weight"]) < 0:
         out["knn_weight"] = float(info["knn_weight"])
+    if info.get("knn_l2") and float(model.params.get("knn_l2", 0.0)) < 0:
+        out["knn_l2"] = float(info["knn_l2"])
     return out
 
 

@@ -218,7 +218,7 @@ def _parse_times(values: list[str], path: Path) -> np.ndarray:
         ts = pd.to_datetime(pd.Series(values), utc=True, format="mixed")
     except (ValueError, TypeError):
         raise DataError(f"{path}: timestamp column has values that are neither numbers nor dates") from None
-    return ts.astype("int64").to_numpy() / 1e9
+    return ts.dt.as_unit("ns").astype("int64").to_numpy() / 1e9  # pandas 3 may parse to µs: pin the unit
 
 
 def load_interactions_csv(path: str | Path, item_ids: Sequence[str] | None = None) -> Interactions:

@@ -25,12 +25,18 @@ from typing import Protocol, runtime_checkable
 
 @dataclass
 class Recommendation:
-    """One suggested product: ``Recommendation("p12", "Turbo Kart Racer", 1.73, "because you bought …")``."""
+    """One suggested product: ``Recommendation("p12", "Turbo Kart Racer", 1.73, "because you bought …")``.
+
+    ``sponsored``: the place was filled by a campaign (shown with a "Sponsored" label);
+    ``kind``: what the reason rests on (``taste``, ``purchase``, ``cart``, ``view``, ``popular``,
+    ``also_bought``, ``alternative``; see :data:`recommender.reasons.KINDS`), for monitoring."""
 
     item_id: str
     title: str
     score: float
     reason: str
+    sponsored: bool = False
+    kind: str = ""
 
 
 @dataclass
@@ -51,7 +57,10 @@ class ShopRecommender(Protocol):
     def recommend(self, user_id: str | None, k: int, events: Sequence[Event] = (), query: str | None = None,
                   exclude: Iterable[str] = (), max_price: float | None = None,
                   category: str | None = None) -> list[Recommendation]:
-        """Up to ``k`` in-stock items for the user, never one in ``events`` or ``exclude``, best first."""
+        """Up to ``k`` in-stock items for the user, never one in ``events`` or ``exclude``, best first.
+
+        The real service also takes ``sponsored`` (let campaigns fill the last places, default
+        true), ``viewer`` (whom the frequency cap counts; default the user) and ``lang``."""
 
     def similar_items(self, item_id: str, k: int) -> list[Recommendation]:
         """Up to ``k`` other items bought by the customers who bought ``item_id``."""

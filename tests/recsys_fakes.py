@@ -38,4 +38,6 @@ FAST_PARAMS = {
     "lightgcn": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu"},
     "hybrid": {"factors": 8, "epochs": 60, "lr": 0.05, "batch_size": 16, "seed": 1, "device": "cpu",
                "embedder": "fake"},
+    "sasrec": {"factors": 16, "epochs": 30, "lr": 0.005, "batch_size": 8, "seed": 1, "device": "cpu", "dropout": 0.3,
+               "threads": 1},
 }

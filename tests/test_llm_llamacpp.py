@@ -113,3 +113,10 @@ def test_one_generation_at_a_time(llm):
 def test_a_prompt_longer_than_the_context_is_an_llm_error(llm):
     with pytest.raises(LLMError, match="context"):
         llm.complete([{"role": "user", "content": "word " * 5000}], max_new_tokens=5)
+
+
+def test_llama_cpp_timings_of_the_last_generation_are_kept(llm):
+    """What benchmarks.latency reads for prefill speed: llama.cpp's own counts of the finished request."""
+    text = llm.complete([{"role": "user", "content": "Name three colours of the rainbow, please."}], max_new_tokens=8)
+    t = llm.last_timings
+    assert text and t["predicted_n"] >= 1 and t["prompt_n"] + t.get("cache_n", 0) > 5 and t["prompt_ms"] >= 0

@@ -135,6 +135,7 @@ def shopper_router(components: Components) -> APIRouter:
 
     Collaborators are read from ``components`` per request: building the router loads nothing."""
     from bot.recommendation_policy import as_dict, profile_events
+    from desk.analytics import record_impressions
     from web.clicks import record_recommendation_click
 
     router = APIRouter()
@@ -143,9 +144,11 @@ def shopper_router(components: Components) -> APIRouter:
     async def recommend(user_id: str = Query(..., min_length=1, max_length=USER_ID_MAX), k: int = Query(10, ge=1, le=100)):
         def run():
             events = profile_events(components.sessions, user_id)
-            return components.recommender.recommend(user_id, k, events=events)
+            items = [as_dict(r) for r in components.recommender.recommend(user_id, k, events=events)]
+            record_impressions(components.sessions, items, None, user_id, "api")  # for the staff's monitoring
+            return items
 
-        return {"items": [as_dict(r) for r in await run_in_threadpool(run)]}
+        return {"items": await run_in_threadpool(run)}
 
     @router.post("/api/events")
     async def events(body: EventRequest):

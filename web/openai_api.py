@@ -17,7 +17,8 @@ Mapping onto a Kefu turn:
   decides what is said; ``n`` above 1 and tools are refused.
 
 The response is the OpenAI wire format (``chat.completion``, or ``chat.completion.chunk``
-server-sent events ending in ``data: [DONE]``) plus a ``kefu`` object with the reply's
+server-sent events ending in ``data: [DONE]``; every reply streams as many short chunks, also one
+that needed no generation, and the first is sent as soon as the first checked text is ready) plus a ``kefu`` object with the reply's
 extras: ``session_id``, ``turn_id``, ``reply``, ``abstained``, ``sources``, ``intent``,
 ``sentiment``, ``recommendations``, ``handoff`` (in the last chunk when streaming). When a
 reply's final text differs from what was streamed (an apology prefixed after the fact),

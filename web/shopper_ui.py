@@ -1,7 +1,7 @@
 """The shopper chat (Gradio): full page at ``/`` and the compact widget at ``/widget``.
 
-Replies stream sentence by sentence (each sentence is shown once it passed the
-grounding check), with the sources listed under the answer, 👍/👎 on every answer,
+Replies stream phrase by phrase (a generated sentence is shown once it passed the
+grounding check; every reply, generated or not, arrives in short phrases, bot/streaming.py), with the sources listed under the answer, 👍/👎 on every answer,
 clickable recommendation cards, a few example questions (full page), and an error banner
 instead of a stack trace. The user id may come from the page URL (``?user_id=u42``) so a
 store can pass its logged-in customer; the client address goes to the service for rate
@@ -35,7 +35,18 @@ import html
 import logging
 
 from bot.turn import HANDED_OFF
-from web.chat_render import cards_html, conversation, format_reply, handed_off, rateable, shopper_text, staff_message
+from web.chat_render import (
+    cards_html,
+    chat_error,
+    conversation,
+    conversation_lang,
+    format_reply,
+    handed_off,
+    rateable,
+    reply_lang,
+    shopper_text,
+    staff_message,
+)
 
 log = logging.getLogger("kefu.ui")
 
@@ -60,6 +71,7 @@ CSS = """
 .kefu-card b {display:block;margin-bottom:3px;font-size:13px;line-height:1.25}
 .kefu-card small {color:var(--body-text-color-subdued);line-height:1.2;display:block}
 .kefu-card.kefu-clicked {border-color:var(--color-accent)}
+.kefu-sponsored {font-size:11px;font-weight:600;color:#b06000;margin-right:4px}
 .kefu-sources {font-size:12px;color:var(--body-text-color-subdued);border-top:1px solid var(--border-color-primary);
                margin-top:6px;padding-top:4px}
 footer {display:none !important}
@@ -119,10 +131,14 @@ def build_shopper_ui(service, components, compact: bool = False):
     import gradio as gr
 
 
-    def record_click(item_id: str, session_id: str = "", user_id: str = "") -> bool:
-        """Called from the cards' JavaScript: store one click on a recommendation."""
+    def record_click(item_id, session_id: str = "", user_id: str = "") -> bool:
+        """Called from the cards' JavaScript: store one click on a recommendation.
+
+        Gradio hands a server function the page's arguments as one list (``[item, session, user]``)."""
         from web.clicks import record_recommendation_click
 
+        if isinstance(item_id, (list, tuple)):
+            item_id, session_id, user_id = (list(item_id) + ["", "", ""])[:3]
         return record_recommendation_click(components.sessions, components.recommender, item_id, session_id, user_id)
 
     with gr.Blocks(title="Kefu — shop assistant", fill_height=True) as demo:
@@ -217,7 +233,7 @@ def responder(service):
 
     from bot.errors import BadInput
     from bot.validation import USER_ID_MAX
-    from web.chat_render import safe_markdown
+    from web.chat_render import reply_markdown
 
     def respond(message, history, sid, tids, request: gr.Request):
         history = list(history or [])
@@ -237,7 +253,7 @@ def responder(service):
             for kind, value in service.stream(message, session_id=sid, user_id=user_id, client=client):
                 if kind == "delta":
                     shown += value
-                    history[-1] = {"role": "assistant", "content": safe_markdown(shown)}
+                    history[-1] = {"role": "assistant", "content": reply_markdown(shown)}
                     yield history, sid, tids, "", idle, quiet, idle, idle
                 elif kind == "final":
                     reply = value.to_api() | {"mode": str(value.mode)}
@@ -248,15 +264,15 @@ def responder(service):
                     else:  # a person has the conversation: the bot stays quiet
                         history, tids = history[:-1], tids[:-1]
                     active = reply["handoff"]["state"] in HANDED_OFF
-                    cards = cards_html(reply["recommendations"], sid, user_id)
+                    cards = cards_html(reply["recommendations"], sid, user_id, lang=reply_lang(reply))
                     yield history, sid, tids, "", cards, quiet, gr.Timer(active=active), sid
         except BadInput as exc:
-            banner = gr.update(value=html.escape(str(exc)), visible=True)
+            limit = getattr(service.settings, "max_message_chars", None)
+            banner = gr.update(value=html.escape(chat_error(message, exc, limit)), visible=True)
             yield history[:-2], sid, tids[:-2], message, idle, banner, idle, idle
         except Exception:  # noqa: BLE001 - the shopper sees a banner, the log gets the trace
             log.exception("chat turn failed")
-            banner = gr.update(value="Sorry — something went wrong on our side. Please try again in a moment.",
-                               visible=True)
+            banner = gr.update(value=html.escape(chat_error(message)), visible=True)
             yield history[:-1], sid, tids[:-1], message, idle, banner, idle, idle
 
     return respond
@@ -273,10 +289,11 @@ def poller(components):
         session = sessions.get_session(sid)
         history, tids, shown_ids = list(history or []), list(tids or []), list(shown_ids or [])
         added = False
-        for turn in sessions.turns(sid):
+        turns = sessions.turns(sid)
+        for turn in turns:
             if turn.role in ("staff", "system") and turn.id not in shown_ids:
                 shown_ids.append(turn.id)
-                message = staff_message(turn)
+                message = staff_message(turn, conversation_lang(turns) if turn.role == "system" else None)
                 if message:
                     history.append(message)
                     tids.append(None)

@@ -12,6 +12,8 @@ and read back from the last one, so follow-ups work across requests and restarts
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
 
 from bot.answers import complaints, followup, smalltalk
@@ -19,6 +21,9 @@ from bot.answers.facts import asked_attributes, compose, compose_family, facets,
 from bot.rag import Answer
 from bot.turn import Mode
 from knowledge.store import Source
+
+log = logging.getLogger("kefu.answers")
+_CHINESE = re.compile(r"[\u3400-\u9fff]{2,}")
 
 
 @dataclass
@@ -68,9 +73,17 @@ _POLICY_WORDS = ("return", "refund", "warranty", "exchange", "ship", "deliver", 
 
 def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answer | None, Focus]:
     """The catalogue's answer to a product question, and the new focus; ``(None, focus)`` when the
-    message is not about a product (then retrieval answers it)."""
+    message is not about a product (then retrieval answers it).
+
+    A Chinese question is matched on its Latin words and model numbers plus the English words of
+    the shop terms in it (:func:`bot.answers.crosslingual.lexical_query`), with the dense half
+    from the catalogue's cross-lingual embedder; the facts are stated in Chinese."""
     finder, records = catalogue.current()
+    if lang != "zh" and _CHINESE.search(text):  # "Turbo Karts Party 支持几个玩家？": a Chinese question naming an English title
+        lang = "zh"
     asked = facets(text)
+    if not asked and focus.question and followup.same_question(text):
+        asked = facets(focus.question)  # "and the FX-82MS?" after a price question asks its price
     policy_question = any(w in text.lower() for w in _POLICY_WORDS)
     focused = finder_product(finder, focus.product)
     platform = followup.wanted_platform(text)
@@ -79,10 +92,12 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
         reply = variant_reply(focused, platform, variant, finder.platforms_of(focused), lang)
         shown = variant or focused
         return _answer(reply, [records[shown.id]]), Focus(shown.id, text)
-    found = finder.find(text)
-    leans_back = focused is not None and followup.refers_back(text)
+    found = _find(catalogue, finder, text, lang)
+    leans_back = focused is not None and (followup.refers_back(text) or
+                                          (asked and not policy_question and followup.elliptical_fact(text)))
     if leans_back and not found.missing and (found.product is None or found.score < STRONG_MATCH):
-        found.product, found.family, found.score = focused, [], 0.0  # "what's its capacity?" is about the focus
+        # "what's its capacity?" is about the focus; "how do I return it?" stays a policy question
+        found.product, found.family, found.score = focused, [], 0.0 if policy_question else STRONG_MATCH
     if found.missing and not policy_question:
         alts = [records[p.id] for p in found.alternatives if p.id in records]
         reply = not_found(found.missing, found.alternatives, lang)
@@ -95,8 +110,28 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
     if found.family:
         reply = compose_family(found.family, asked, lang, attrs)
         return _answer(reply, [records[p.id] for p in found.family]), Focus(product.id, text)
-    question = text if (asked & {"specs", "included"} or not asked) else ""
-    return _answer(compose(product, asked, lang, attrs, question), [records[product.id]]), Focus(product.id, text)
+    reply = compose(product, asked, lang, attrs, text, common=finder.common_words)
+    return _answer(reply, [records[product.id]]), Focus(product.id, text)
+
+
+def _find(catalogue, finder, text: str, lang: str):
+    """The finder's resolution of ``text``; a question not in English is matched on its Latin words
+    and shop terms, ranked by the cross-lingual embedder (see :func:`product_answer`)."""
+    if lang in ("en", "", None):
+        return finder.find(text)
+    from bot.answers.crosslingual import lexical_query
+    from bot.answers.products import tokens
+
+    query = lexical_query(text)
+    if not tokens(query):  # no Latin word, model number or shop term: nothing for the dense half to rank
+        return finder.find(query, dense=[0.0] * len(finder.products))
+    dense_for = getattr(catalogue, "dense_for", None)
+    try:
+        dense = dense_for(text, lang, finder) if dense_for else None
+    except Exception:  # noqa: BLE001 - the cross-lingual model failed: the lexical half still answers
+        log.exception("cross-lingual product search failed")
+        dense = None
+    return finder.find(query, dense=dense)
 
 
 STRONG_MATCH = 0.6  # a question that asks no product fact must name the product this clearly
@@ -118,8 +153,6 @@ def retrieval_query(text: str, lang: str, focus: Focus, previous_questions: list
     """What retrieval should see for ``text``: a complaint's policy question, an elliptical
     follow-up rewritten ("and express?" → "How long does express shipping take?"), a short
     anaphoric follow-up prefixed with the previous question, else the message itself."""
-    from bot.router import resolve_followup
-
     asked = complaints.complaint_query(text, lang)
     if asked:
         return f"{asked} {text}"
@@ -127,4 +160,4 @@ def retrieval_query(text: str, lang: str, focus: Focus, previous_questions: list
     rewritten = followup.elliptical(text, previous) if previous else None
     if rewritten:
         return rewritten
-    return resolve_followup(text, previous_questions)
+    return followup.resolve_followup(text, previous_questions)

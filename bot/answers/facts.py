@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from bot.answers.products import Product, tokens
+from bot.answers.features import feature_answer
+from bot.answers.products import Product, spoken_name
 from knowledge.prices import format_price
 
 
@@ -21,12 +22,27 @@ _FACETS = {
     "price": r"\b(how much(?!\s+(power|space|storage|memory|ram|battery|weight|data|capacity|water|noise|time|"
              r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
     "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
-    "rating": r"\b(rating|rate|rated|ratings|reviews?|reviewed|stars?|score)\b|评分|评价|几星",
+    "rating": r"\b(rating|(?<!refresh )(?<!frame )(?<!sample )(?<!heart )(?<!data )(?<!bit )rate|rated|ratings|reviews?|"
+              r"reviewed|stars?|score)\b|评分|评价|几星",
     "discount": r"\b(discount|discounted|mrp|list price|original price|savings?|how much off|% off)\b|折扣|原价|优惠",
     "platform": r"\b(platform|platforms|which console|what console|play it on|runs? on)\b|平台|哪个主机",
     "included": r"\b(included|include|includes|come with|comes with|in the box)\b|包含|附带|配件",
     "specs": r"\b(specs?|specifications?|features?|details|dimensions|storage|battery|weight|size|capacity|"
-             r"players?|multiplayer|genre|age rating|colou?rs?|screen|resolution|connectivity|material)\b|规格|参数|配置",
+             r"players?|multiplayer|genre|age rating|colou?rs?|screen|resolution|connectivity|material|charging time|"
+             r"refresh rate|processor|chipset|dpi|waterproof|water resistant|playback|playtime|wattage|ram)\b|"
+             r"规格|参数|配置|"
+             r"几个玩家|几人|玩家|存储|容量|颜色|重量|电池|续航|屏幕|类型|分辨率|材质|尺寸",
+}
+# Chinese names of the catalogue's attributes: the words a question uses, the label a reply uses.
+ATTR_ZH = {
+    "players": ("玩家|几人|几个人", "玩家人数"), "storage": ("存储|内存|硬盘", "存储"), "platform": ("平台|主机", "平台"),
+    "color": ("颜色", "颜色"), "colors": ("颜色", "颜色"), "includes": ("包含|附带|配件|送", "包含"),
+    "genre": ("类型|类别", "类型"), "battery": ("电池|续航", "电池"), "weight": ("重量|多重", "重量"),
+    "capacity": ("容量|几人用", "容量"), "screen": ("屏幕", "屏幕"), "age rating": ("分级|年龄", "年龄分级"),
+    "online": ("联机|在线", "联机"), "resolution": ("分辨率", "分辨率"), "material": ("材质|材料", "材质"),
+    "size": ("尺寸|尺码|大小", "尺寸"), "connectivity": ("连接", "连接方式"), "condition": ("成色|新旧", "成色"),
+    "warranty": ("保修|质保", "保修"), "disc drive": ("光驱", "光驱"), "format": ("格式", "格式"),
+    "pages": ("页数", "页数"), "author": ("作者", "作者"),
 }
 
 
@@ -42,7 +58,13 @@ def asked_attributes(question: str, product: Product) -> list[str]:
     named = [a for a in product.attributes if re.search(rf"\b{re.escape(a)}\b", q)]
     if re.search(r"\b(multiplayer|how many (people|players))\b", q) and "players" in product.attributes:
         named.append("players")
+    named += [a for a in product.attributes if a in ATTR_ZH and re.search(ATTR_ZH[a][0], question)]
     return list(dict.fromkeys(named))
+
+
+def attr_label_zh(name: str) -> str:
+    """The Chinese label of an attribute (its own name when there is none)."""
+    return ATTR_ZH.get(name, ("", name))[1]
 
 
 # --------------------------------------------------------------------------- sentences
@@ -91,16 +113,20 @@ def stock_clause(p: Product, lang: str) -> str:
 
 
 def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str] | None = None,
-            question: str = "") -> str:
-    """One or two natural sentences with exactly the asked facts of ``p`` (see the module docstring)."""
+            question: str = "", common: frozenset = frozenset(), embed=None) -> str:
+    """One or two natural sentences with exactly the asked facts of ``p`` (see the module docstring).
+
+    ``question``: the shopper's words — a feature the structured fields do not hold is answered
+    from the product's own text (:mod:`bot.answers.features`; ``common`` and ``embed`` go to it),
+    and a long export title is called what the shopper called it."""
     if lang == "zh":
         return _compose_zh(p, asked, attributes or [])
     attributes = attributes or []
-    name = p.name
+    name = spoken_name(p, question)
     wants_feature = question and not attributes and (not asked or (asked <= {"specs", "included"} and not p.attributes))
-    feature = _feature(question, p) if wants_feature else ""
+    feature = feature_answer(question, p, embed, common) if wants_feature else ""
     if feature:
-        return f"The {name}: {feature}" if not feature.startswith(name) else feature
+        return feature
     first: list[str] = []
     if ("price" in asked or "discount" in asked or not asked) and p.price is not None:
         first.append(f"The {name} {be(name)} {format_price(p.price, p.currency)}{_discount(p, asked)}")
@@ -143,26 +169,6 @@ def _discount(p: Product, asked: set[str]) -> str:
     return f" (list price {format_price(p.list_price, p.currency)}, {off}% off)"
 
 
-def _feature(question: str, p: Product) -> str:
-    """The line of the product's record that answers a feature question the fields do not hold
-    ("What chip is in the Xiaomi Pad 5?" → its processor line), or ``""``."""
-    from bot.answers.passages import rank, units
-
-    lines = [ln for ln in p.text.splitlines()[1:] if not re.match(r"^(Price|Category|Rating|In stock|Out of stock)\b", ln)]
-    cands = [p.title] + [u for u in units("\n".join(lines)) if len(u) > 8]  # the title names features too
-    if not cands:
-        return ""
-    name_words = set(tokens(p.title))
-    asked_words = " ".join(t for t in tokens(question) if t not in name_words)
-    if not asked_words.strip():
-        return ""
-    score, i = rank(asked_words, cands)[0]
-    if score <= 0:
-        return ""
-    unit = cands[i]
-    return unit if len(unit) <= 240 else unit[:237].rsplit(" ", 1)[0] + "…"
-
-
 def compose_family(family: list[Product], asked: set[str], lang: str = "en", attributes: list[str] | None = None) -> str:
     """A title sold for several platforms, asked about without naming one.
 
@@ -178,13 +184,17 @@ def compose_family(family: list[Product], asked: set[str], lang: str = "en", att
     shared = [a for a in wanted if all(p.attributes.get(a) == first.attributes.get(a) for p in family)]
     platforms = [p.platform or p.title for p in family]
     differing = [a for a in wanted if a not in shared and all(a in p.attributes for p in family)]
-    if differing and not shared and not asked & {"price", "stock"} and lang != "zh":
+    if differing and not shared and not asked & {"price", "stock"} and lang == "zh":
+        a = differing[0]
+        per = "，".join(f"{p.platform} 版 {p.attributes[a]}" for p in family)
+        return f"{first.base_title} 的{attr_label_zh(a)}：{per}。"
+    if differing and not shared and not asked & {"price", "stock"}:
         a = differing[0]
         per = [f"{attribute_phrase(a, p.attributes[a]).split(' ', 1)[1]} on {p.platform}" for p in family]
         return f"{first.base_title} {attribute_phrase(a, '').split(' ', 1)[0]} {_join(per, 'en')}."
     if shared and not asked & {"price", "stock"}:
         if lang == "zh":
-            facts = "；".join(f"{a}：{first.attributes[a]}" for a in shared[:5])
+            facts = "；".join(f"{attr_label_zh(a)}：{first.attributes[a]}" for a in shared[:5])
             return f"{first.base_title}（{'、'.join(platforms)}）{facts}。"
         phrases = [attribute_phrase(a, first.attributes[a]) for a in shared[:5]]
         return f"{first.base_title} {_join(phrases, 'en')} ({_join(platforms, 'en')})."
@@ -207,7 +217,7 @@ def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
     specs = attributes or (list(p.attributes) if asked & {"specs", "platform", "included"} else [])
     specs = [a for a in specs if a in p.attributes][:5]
     if specs:
-        parts.append(("" if parts else f"{p.title}：") + "；".join(f"{a}：{p.attributes[a]}" for a in specs))
+        parts.append(("" if parts else f"{p.title} 的") + "；".join(f"{attr_label_zh(a)}：{p.attributes[a]}" for a in specs))
     if not parts:
         parts.append(f"{p.title}" + (f"：{p.description}" if p.description else ""))
     return "，".join(parts) + "。"

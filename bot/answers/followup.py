@@ -8,7 +8,10 @@ message is read against it:
   the previous question: "How long does express shipping take?";
 - :func:`wanted_platform` — "is there a PC version?" / "有PC版吗" asks for the focused title on
   another platform;
-- :func:`refers_back` — "how much does it cost?" / "那它多少钱" leans on the focused product.
+- :func:`refers_back` — "how much does it cost?" / "那它多少钱" leans on the focused product;
+  :func:`elliptical_fact` — "多少钱？" / "price?" asks a fact and names nothing else;
+- :func:`resolve_followup` — retrieval's question for a short anaphoric follow-up: the previous
+  question prefixed ("Do you offer express shipping? and how long does that take?").
 
 >>> elliptical("And express?", "How long does standard shipping take?")
 'How long does express shipping take?'
@@ -30,7 +33,9 @@ SLOTS = {
     "payment": ["PayPal", "credit card", "debit card", "Apple Pay", "Google Pay", "Klarna", "gift card", "card"],
 }
 _LEAD = re.compile(r"^\s*(and|also|but|what about|how about|and what about|and for|for|with|by|via|using|then)\s+", re.I)
-_ANAPHORA = re.compile(r"\b(it|its|it's|that|this|those|these|they|them|one)\b|它|这个|那个|这款|那款|该", re.I)
+# What makes a short message lean on the previous turns: a pronoun, or an opening "and"/"what about".
+_ANAPHORA = re.compile(r"\b(it|its|it's|that|this|those|these|they|them|one)\b|它|这个|那个|这款|那款|该|还有", re.I)
+_OPENING = re.compile(r"^\s*(and|also|but|so|then|what about|how about)\b|^\s*那", re.I)
 _PLATFORM_ASK = re.compile(
     r"\b(?:(?P<a>pc|ps4|ps5|switch|xbox(?: series x)?)\s+(?:version|edition|one)|(?:version|edition|available|out|it)\s+"
     r"(?:for|on)\s+(?:the\s+)?(?P<b>pc|ps4|ps5|switch|xbox(?: series x)?))\b|(?P<c>pc|ps4|ps5|switch|xbox)\s*版",
@@ -69,7 +74,64 @@ def wanted_platform(message: str) -> str | None:
     return _CANON[(m.group("a") or m.group("b") or m.group("c")).lower()]
 
 
+def _short(message: str, words: int = 10, cjk_chars: int = 20) -> bool:
+    return len(re.findall(r"\w+", message)) <= words or (len(message) <= cjk_chars and bool(_CJK.search(message)))
+
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
 def refers_back(message: str) -> bool:
     """True when a short message leans on what was discussed ("how much does it cost?", "and in stock?")."""
-    short = len(re.findall(r"\w+", message)) <= 10 or (len(message) <= 20 and re.search(r"[\u3400-\u9fff]", message))
-    return bool(short and (_ANAPHORA.search(message) or _LEAD.match(message) or re.match(r"^\s*那", message)))
+    return _short(message) and bool(_ANAPHORA.search(message) or _LEAD.match(message) or _OPENING.match(message))
+
+
+def elliptical_fact(message: str) -> bool:
+    """True for a question too short to name anything but the fact it asks: "price?", "多少钱？",
+    "有货吗？", "the rating?" (the caller checks that it does ask a fact and names no product)."""
+    latin = re.findall(r"[A-Za-z0-9]+", message)
+    if _CJK.search(message):
+        return not latin and len(_CJK.findall(message)) <= 6
+    return len(latin) <= 3
+
+
+def same_question(message: str) -> bool:
+    """True for "and the FX-82MS?" / "what about the PC one?" / "那PC版呢？": a short opening that
+    asks nothing of its own, so it asks the previous question again about something else."""
+    m = _OPENING.match(message)
+    if not m or len(message.split()) > 6:
+        return False
+    rest = message[m.end():]
+    return not re.search(r"\b(what|which|how|does|do|did|is|are|can|could|who|why|when|where|will)\b", rest, re.I) \
+        and not re.search(r"吗|什么|怎么|多少|几", rest)
+
+
+def resolve_followup(message: str, previous_questions: list[str]) -> str:
+    """Retrieval's question for a short follow-up that leans on the previous question: that
+    question prefixed (else ``message`` itself).
+
+    >>> resolve_followup("and how long does that take?", ["Do you offer express shipping?"])
+    'Do you offer express shipping? and how long does that take?'
+    >>> resolve_followup("how long do I have?", ["I'm a bronze member and I want to return a shirt"])
+    "I'm a bronze member and I want to return a shirt how long do I have?"
+    >>> resolve_followup("Do you sell tents?", ["Do you offer express shipping?"])
+    'Do you sell tents?'
+    """
+    if previous_questions and _short(message, 10, 16) and (
+            _ANAPHORA.search(message) or _OPENING.match(message) or not topic_words(message)):
+        return f"{previous_questions[-1].strip()} {message.strip()}"
+    return message
+
+
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but so of to in on at by for with from as is are was were be been am do does did have has had "
+    "i i'm me my we you your it its can could will would should may might must how what when where which who why "
+    "long much many soon often there here then now still get got any anything please ok okay".split()
+)
+
+
+def topic_words(message: str) -> set[str]:
+    """The words of ``message`` that name a topic ("how long do I have?" names none; Chinese
+    characters always count)."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z][A-Za-z']*|\d+", message)}
+    return (words - _FUNCTION_WORDS) | set(_CJK.findall(message))

@@ -19,10 +19,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from bot.answers.specwords import FEATURE_WORDS
+
 
 # A model code: letters and digits mixed ("v236w", "rw-300", "ps5", "64gb"), or digits joined by
 # a hyphen to letters ("dx-11"). Pure numbers and plain words are not codes.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", re.I)
+_INCHES = re.compile(r"\b(\d+(?:\.\d+)?)(?:\s*-?\s*(?:inches|inch)\b|\s?\")", re.I)
 _UNIT_GAP = re.compile(r"\b(\d+(?:\.\d+)?)\s+(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|in|inch)\b", re.I)
 _ALIASES = {  # shoppers' short forms → the catalogue's words
     "ps5": "playstation 5", "ps4": "playstation 4", "xsx": "xbox series x", "ns": "nintendo switch",
@@ -36,11 +39,16 @@ _STOP = frozenset(
 )
 _SIZE = re.compile(r"\d+(\.\d+)?(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|in|inch|inches|k|p|v|fps|dpi)")
 _GENERIC = frozenset({"edition", "console", "game", "games", "controller", "card", "set", "pack"})
+# Accessory kinds: a title of one ("Switch Pro Controller") is not what a question naming only
+# the thing it fits ("Nintendo Switch price") asks about.
+_ACCESSORY_KINDS = frozenset("controller case card charger cable dock station stand protector cover adapter strap "
+                             "mount kit bag sleeve skin".split())
 _ATTR_LINE = re.compile(r"^[a-z][a-z ]{1,30}: [^;]+(?:; [a-z][a-z ]{1,30}: [^;]+)*\.?$")
 
 
 def _norm(text: str) -> str:
-    text = _UNIT_GAP.sub(r"\1\2", text.lower())
+    text = _INCHES.sub(r"\1inch", text.lower())  # "32 inches", "32-inch", '32"' → "32inch"
+    text = _UNIT_GAP.sub(r"\1\2", text)
     for short, long in _ALIASES.items():
         text = re.sub(rf"\b{short}\b", f"{short} {long}", text)
     return text
@@ -155,10 +163,18 @@ class ProductFinder:
 
     MIN_LEXICAL = 0.34  # share of the question's distinctive title words a product must carry
 
-    def __init__(self, products: list[Product], embed=None):
+    DENSE_WEIGHT = 0.35  # the dense cosine's weight beside the lexical share
+
+    def __init__(self, products: list[Product], embed=None, vectors=None, embed_query=None):
+        """``embed`` (list[str] → unit vectors) embeds titles and questions for the dense half;
+        ``vectors`` are the products' vectors already at hand (the index's record vectors, in
+        ``products`` order) and ``embed_query`` (str → unit vector) embeds a question against them."""
         self.products = products
         self.embed = embed  # (list[str]) -> list[list[float]], unit vectors; optional
-        docs = [tokens(f"{p.title} {p.brand} {p.platform}") for p in products]
+        self.embed_query = embed_query or ((lambda q: embed([q])[0]) if embed is not None else None)
+        self._given_vectors = vectors
+        # A size-prefixed model code ("32Y1": the 32-inch Y1) also answers to the model alone ("Y1").
+        docs = [_with_models(tokens(f"{p.title} {p.brand} {p.platform}")) for p in products]
         self._doc_sets = [set(d) for d in docs]
         df = Counter(t for d in self._doc_sets for t in d)
         n = len(products) or 1
@@ -167,40 +183,78 @@ class ProductFinder:
         # Words after "for" / "compatible with" name what an accessory fits, not the accessory.
         self._accessory_sets = [set(tokens(_after_for(p.title))) for p in products]
         # Words that alone name no product: a game's platform in "(PS5)", and generic nouns.
+        self._kinds = [{t for t in tokens(p.title) if t in _ACCESSORY_KINDS} for p in products]
         self._platform_sets = [(set(tokens(p.platform)) if p.base_title != p.title else set()) | _GENERIC
                                for p in products]
         self._codes = [codes(f"{p.title} {p.platform}") for p in products]
         self._all_codes = set().union(*self._codes) if self._codes else set()
         self._platform_codes = {c for p in products for c in codes(p.platform)}
         self._vectors = None
+        self._common: frozenset | None = None
 
     def _dense(self, question: str):
-        if self.embed is None or not self.products:
+        """Cosine of ``question`` with every product (``None`` without an embedder)."""
+        if self.embed_query is None or not self.products:
             return None
         import numpy as np
 
-        if self._vectors is None:
-            self._vectors = np.asarray(self.embed([f"{p.title} {p.brand}" for p in self.products]), dtype="float32")
-        q = np.asarray(self.embed([question])[0], dtype="float32")
-        return self._vectors @ q
+        q = np.asarray(self.embed_query(question), dtype="float32")
+        vectors = self._product_vectors(q.shape[0])
+        return None if vectors is None else vectors @ q
+
+    def _product_vectors(self, dim: int):
+        """The products' vectors in the question's space: the given ones when they fit, else the
+        titles embedded once with ``embed``."""
+        import numpy as np
+
+        if self._vectors is not None and self._vectors.shape[1] == dim:
+            return self._vectors
+        given, self._given_vectors = self._given_vectors, None
+        if given is not None and len(given) == len(self.products) and all(v is not None for v in given):
+            vectors = np.asarray(given, dtype="float32")
+            if vectors.ndim == 2 and vectors.shape[1] == dim:
+                self._vectors = vectors
+                return vectors
+        if self.embed is not None:
+            vectors = np.asarray(self.embed([f"{p.title} {p.brand}" for p in self.products]), dtype="float32")
+            if vectors.ndim == 2 and vectors.shape[1] == dim:
+                self._vectors = vectors
+                return vectors
+        return None
+
+    @property
+    def common_words(self) -> frozenset:
+        """Words the catalogue's texts write in lower case (so a sentence need not keep an export's
+        Title Case: "Upto 15 Hours Playback" → "up to 15 hours playback")."""
+        if self._common is None:
+            from bot.answers.features import lower_words
+
+            self._common = lower_words(p.text or p.description for p in self.products)
+        return self._common
 
     def _lexical(self, q_tokens: set[str], q_codes: set[str] = frozenset()) -> list[float]:
         """Per product: IDF-weighted share of the question's words it carries — words the catalogue
         never uses count fully against it ("gift wrapping" names no gift set) — damped by how little
         of its own title the question covers ("return an opened game" names no game)."""
         content = {t for t in q_tokens if t not in _STOP and (len(t) > 1 or t.isdigit())}
+        naming = content - FEATURE_WORDS  # "battery" in "How long does the battery last on the X?" names no product
+        if not naming:
+            return [0.0] * len(self.products)  # "what's its capacity?" names none
+        content = naming if naming & set(self._idf) else content
         known = {t for t in content if t in self._idf}
         total = sum(self._idf[t] for t in known) + self._max_idf * len(content - known)
         if not known or not total:
             return [0.0] * len(self.products)
+        asked = {t.rstrip("s") for t in q_tokens}
         out = []
-        for d, plat, acc in zip(self._doc_sets, self._platform_sets, self._accessory_sets):
+        for d, plat, acc, kinds in zip(self._doc_sets, self._platform_sets, self._accessory_sets, self._kinds):
             matched = known & d
             hit = sum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
             named = sum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
             own = sum(self._idf[t] for t in d - plat - acc if t not in _STOP) or 1.0
             coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
-            out.append(hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own)))
+            share = hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own))
+            out.append(share * (0.8 if kinds and not coded and not kinds & asked else 1.0))
         return out
 
     def siblings(self, product: Product) -> list[Product]:
@@ -210,16 +264,19 @@ class ProductFinder:
         same = [p for p in self.products if p.base_title == product.base_title and p.platform]
         return sorted(same, key=lambda p: p.platform) if len(same) > 1 else [product]
 
-    def find(self, question: str, focus: Product | None = None) -> Resolution:
+    def find(self, question: str, focus: Product | None = None, dense=None) -> Resolution:
         """The product ``question`` names (``focus``: the product of the previous turns, used when
-        the question names none)."""
+        the question names none). ``dense``: per-product similarities to use instead of this
+        finder's own embedder (a cross-lingual model's, for a question in another language)."""
         if not self.products:
             return Resolution(None)
         q_tokens = set(tokens(question))
         q_codes = {c for c in codes(question) if not _SIZE.fullmatch(c)}
         lexical = self._lexical(q_tokens, (q_codes & self._all_codes) - self._platform_codes)
-        dense = self._dense(question)
-        fused = [lx + (0.35 * float(dense[i]) if dense is not None else 0.0) for i, lx in enumerate(lexical)]
+        if dense is None:
+            dense = self._dense(question)
+        fused = [lx + (self.DENSE_WEIGHT * float(dense[i]) if dense is not None else 0.0)
+                 for i, lx in enumerate(lexical)]
         order = sorted(range(len(self.products)), key=lambda i: -fused[i])
         best = order[0]
         if lexical[best] < self.MIN_LEXICAL:
@@ -229,11 +286,14 @@ class ProductFinder:
                                   alternatives=[self.products[i] for i in order[:3]])
             return Resolution(focus)
         # The model-number guard: the product must carry every model code the shopper gave.
+        # Platform codes ("PS4" in "does the PS5 play PS4 games?") need only one of them carried.
         model_codes = {c for c in q_codes if c in self._all_codes or _looks_like_model({c})}
+        platforms, model_codes = model_codes & self._platform_codes, model_codes - self._platform_codes
         for i in order[:10]:
             if lexical[i] < self.MIN_LEXICAL:
                 break
-            if all(_carries(self._codes[i] | _platform_codes(self.products[i]), c) for c in model_codes):
+            carried = self._codes[i] | _platform_codes(self.products[i])
+            if all(_carries(carried, c) for c in model_codes) and (not platforms or platforms & carried):
                 found = self.products[i]
                 other = _other_model_number(question, found)
                 if other:  # "Nord 3" asked, "Nord 2T" found: a different model
@@ -263,21 +323,48 @@ def _after_for(title: str) -> str:
 
 
 def short_title(title: str, limit: int = 60) -> str:
-    """A product name as a person says it: the title up to its first comma, bar or dash clause.
+    """A product name as a person says it: a long export title cut at its first clause (comma,
+    bar, bracket or spaced slash; then a dash or "with" clause).
 
     >>> short_title("Karcher WD3 EU Wet and Dry Vacuum Cleaner, 1000 Watts Powerful Suction, 17 L Capacity")
     'Karcher WD3 EU Wet and Dry Vacuum Cleaner'
+    >>> short_title("Samsung Galaxy M33 5G (Mystique Green, 8GB, 128GB Storage) | 6000mAh Battery | Upto 16GB RAM")
+    'Samsung Galaxy M33 5G'
     >>> short_title("PlayStation 5 Console - Disc Edition")
     'PlayStation 5 Console - Disc Edition'
     """
     if len(title) <= limit:
         return title
-    for pattern in (r"\s*[,|]\s*", r"\s*[(\[]\s*|\s+[-–]\s+(?=[A-Z0-9])|\s+with\s+"):
+    for pattern in (r"\s*[,|(\[]\s*|\s+/\s+", r"\s+[-–]\s+(?=[A-Z0-9])|\s+with\s+"):
         head = re.split(pattern, title)[0].strip()
-        if len(head.split()) >= 3 and len(head) <= limit + 20:
+        if len(head.split()) >= 2 and len(head) <= limit + 20:
             return head
-        title = head if len(head.split()) >= 3 else title
+        title = head if len(head.split()) >= 2 else title
     return title if len(title) <= limit + 20 else title[:limit].rsplit(" ", 1)[0]
+
+
+def spoken_name(p: Product, question: str = "") -> str:
+    """The product's name as the shopper said it, when its title is a long export title: the
+    title's first words up to the last one the question used ("the Rockerz 450" → "boAt
+    Rockerz 450"); else :attr:`Product.name`.
+
+    >>> spoken_name(Product("1", "boAt Rockerz 450 Bluetooth On Ear Headphones with Mic, Upto 15 Hours Playback"),
+    ...             "How long does the battery last on the Rockerz 450?")
+    'boAt Rockerz 450'
+    """
+    name = p.name
+    if len(p.title) <= 60 or not question:
+        return name
+    asked = {t for t in tokens(question) if t not in _STOP}
+    words = name.split()
+    last = max((i for i, w in enumerate(words) if set(tokens(w)) & asked), default=-1)
+    return " ".join(words[: last + 1]) if last >= 1 else name
+
+
+def _with_models(toks: list[str]) -> list[str]:
+    """``toks`` plus the model of each size-prefixed code: ``["tv", "32y1"]`` → ``["tv", "32y1", "y1"]``."""
+    extra = [m.group(1) for t in toks if (m := re.fullmatch(r"\d{2,3}([a-z]+\d+[a-z]*)", t))]
+    return toks + extra
 
 
 def _platform_codes(p: Product) -> set[str]:

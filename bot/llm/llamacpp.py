@@ -6,10 +6,11 @@ GGUF file. ``xllamacpp`` has prebuilt CPU wheels, so nothing compiles at install
 
 Figures (2 shared cores, ``python -m benchmarks.latency`` / ``benchmarks.load``): the model
 loads in about a second and decodes several times faster than the transformers fp32 backend.
-One llama.cpp thread is the default on small machines (:func:`auto_threads`): with two threads
-on a 2-core box that other processes also use, each matrix product waits at a barrier for the
-descheduled thread and decoding collapsed from ~65-125 to 3-40 tokens/s; one thread loses
-little when idle and holds up under load. ``KEFU_LLM_THREADS`` overrides it.
+One llama.cpp thread is the default on small machines (:func:`bot.cpu_threads.auto_threads`): with
+two threads on a 2-core box that other processes also use, each matrix product waits at a barrier
+for the descheduled thread and decoding collapsed from ~65-125 to 3-40 tokens/s; one thread loses
+little when idle and holds up under load. Idle workers sleep (``poll = 0``) rather than spin on
+cores other processes need. ``KEFU_LLM_THREADS`` overrides it.
 
 Like the transformers backend: one generation at a time (a request waits at most
 ``queue_wait`` seconds for its turn, then fails with :class:`~bot.llm.LLMError` and the caller
@@ -32,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from bot.cpu_threads import auto_threads
 from bot.llm.base import LLM, LLMError, wait_for_turn
 
 XLLAMACPP_PIN = "xllamacpp==2026.10.11549"
@@ -51,14 +53,6 @@ def resolve_gguf(spec: str) -> Path:
     if not path.is_file():
         raise LLMError(f"no GGUF file at {path}")
     return path
-
-
-def auto_threads(cores: int | None = None) -> int:
-    """Threads for ``KEFU_LLM_THREADS=0``: 1 up to 4 cores (see the module docstring: more
-    threads collapse when other processes share the cores), else half the cores, at most 4
-    (a 135M model gains little beyond that)."""
-    cores = cores or os.cpu_count() or 1
-    return 1 if cores <= 4 else min(4, cores // 2)
 
 
 def server_params(path: Path, threads: int, n_ctx: int, api_key: str):
@@ -149,6 +143,7 @@ class LlamaCppLLM(LLM):
         self._model = None  # the xllamacpp.Server
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
+        self.last_timings: dict = {}  # llama.cpp's timings of the last finished generation (prompt_n, prompt_ms, …)
 
     def warm(self) -> None:
         self._ensure()
@@ -174,6 +169,8 @@ class LlamaCppLLM(LLM):
         wait_for_turn(self._gen_lock, self.queue_wait)
         try:
             for chunk in stream_chunks(server, request(messages, max_new_tokens, self.n_ctx), self.timeout):
+                if chunk.get("timings"):  # the last chunk: llama.cpp's own prompt/decode counts and times
+                    self.last_timings = chunk["timings"]
                 piece = chunk_text(chunk)
                 if piece:
                     yield piece

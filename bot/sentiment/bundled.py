@@ -154,8 +154,18 @@ class BundledSentiment(SentimentModel):
             if asked_en:
                 p[asked_en] = self.questions.proba_positive([texts[i] for i in asked_en])
         if questions:
-            p[questions] = damp(p[questions], self.question_damping)
+            p[questions] = damp(p[questions], np.array([self.damping_for(texts[i]) for i in questions]))
         return p
+
+    def damping_for(self, question: str) -> float:
+        """The logit factor for a question: ``question_damping`` in English; in Chinese the
+        stronger :data:`~bot.sentiment.base.QUESTION_DAMPING_ZH` unless it carries a complaint
+        cue, then none (:func:`bot.sentiment.zh.question_damping`)."""
+        if is_chinese(question):
+            from bot.sentiment.zh import question_damping
+
+            return question_damping(question)
+        return self.question_damping
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return three_way(self.proba_positive(list(texts)))

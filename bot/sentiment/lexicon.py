@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from bot.sentiment.base import SentimentModel, three_way
+from bot.sentiment.base import SentimentModel, damp, is_chinese, is_question, three_way
 
 _POS_WORDS = {
     "good", "great", "excellent", "love", "loved", "like", "nice", "perfect", "happy", "thanks",
@@ -33,7 +33,8 @@ class LexiconSentiment(SentimentModel):
     """Word-count sentiment with one-word negation, English and Chinese (setting ``fake``).
 
     Fast and dependency-free, for unit tests and demos; not a quality model.
-    ``p = sigmoid(1.5 · (positives − negatives))``, then :func:`~bot.sentiment.base.three_way`.
+    ``p = sigmoid(1.5 · (positives − negatives))``, then :func:`~bot.sentiment.base.three_way`;
+    Chinese questions are damped like the bundled model's (:func:`bot.sentiment.zh.question_damping`).
     """
 
     name = "fake"
@@ -49,4 +50,10 @@ class LexiconSentiment(SentimentModel):
         return 1.0 / (1.0 + np.exp(-1.5 * total))
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return three_way(np.array([self._p_pos(t) for t in texts], dtype=np.float64).reshape(-1))
+        from bot.sentiment.zh import question_damping
+
+        p = np.array([self._p_pos(t) for t in texts], dtype=np.float64).reshape(-1)
+        for i, t in enumerate(texts):  # a plain Chinese question is neutral, as in the bundled model
+            if is_chinese(t) and is_question(t):
+                p[i] = damp(p[i : i + 1], question_damping(t))[0]
+        return three_way(p)

@@ -43,6 +43,7 @@ MODELS: dict[str, str] = {
     "bpr": "recommender.models.bpr:BPRRecommender",
     "lightgcn": "recommender.models.lightgcn:LightGCNRecommender",
     "hybrid": "recommender.models.hybrid:HybridRecommender",
+    "sasrec": "recommender.models.sasrec:SASRecRecommender",
 }
 
 FORMAT_VERSION = 1

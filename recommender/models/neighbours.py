@@ -35,7 +35,10 @@ import numpy as np
 KNN_GRID = (0.0, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.5)
 #: α used when the weight is "auto" but there is no validation split to choose it on.
 KNN_DEFAULT = 0.1
-NEIGHBOUR_DEFAULTS = {"knn_weight": -1.0, "knn_alpha": 0.7, "knn_neighbours": 100}
+#: ``knn_model``: the neighbour model — ``itemknn`` (asymmetric cosine) or ``ease`` (Steck's closed-form
+#: item-item weights; ``knn_l2`` its λ, -1 = chosen on the same validation split).
+NEIGHBOUR_DEFAULTS = {"knn_weight": -1.0, "knn_alpha": 0.7, "knn_neighbours": 100, "knn_model": "itemknn",
+                      "knn_l2": -1.0}
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
@@ -64,12 +67,23 @@ class NeighbourTermMixin:
         from recommender.models.itemknn import ItemKNNRecommender
         from recommender.models.torch_loop import validation_ndcg
 
+        kind = self.params.get("knn_model", "itemknn")
+        if kind not in ("itemknn", "ease"):
+            raise ValueError(f"{self.name}: knn_model must be 'itemknn' or 'ease', not {kind!r}")
         w = float(self.params["knn_weight"])
         if w == 0.0:
             self.knn_sim, self.knn_w = None, 0.0
             return
-        knn = ItemKNNRecommender(alpha=self.params["knn_alpha"], neighbours=self.params["knn_neighbours"])
-        knn.fit(interactions)
+        if kind == "ease":
+            from recommender.models.ease import EASERecommender
+
+            knn = EASERecommender(neighbours=self.params["knn_neighbours"], half_life=self.params["half_life"],
+                                  l2=float(self.params.get("knn_l2", -1.0)))
+            knn.fit(interactions, valid=valid)
+            self.fit_info["knn_l2"] = knn.fit_info.get("l2")
+        else:
+            knn = ItemKNNRecommender(alpha=self.params["knn_alpha"], neighbours=self.params["knn_neighbours"])
+            knn.fit(interactions)
         self.knn_sim = knn.sim
         self._complete_neighbours()
         if w > 0:

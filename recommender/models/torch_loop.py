@@ -80,14 +80,15 @@ def fit_loop(
     show_progress: bool = False,
     desc: str = "train",
 ) -> dict[str, Any]:
-    """Run ``epochs`` passes of ``step(batch_example_indices) -> loss`` with early stopping.
+    """Run ``epochs`` passes of ``step(batch_example_indices) -> loss`` with early stopping on
+    ``validate`` (the best epoch's weights are restored); without ``validate`` every epoch runs.
 
     Returns ``{"epochs": run, "best_epoch": …, "best_valid_ndcg@20": …, "seconds": …}``.
     """
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng(seed)
-    best, best_epoch, best_state, bad = -1.0, 0, None, 0
+    best, best_epoch, best_state, bad = -float("inf"), 0, None, 0
     t0, epoch = time.perf_counter(), 0
     n_batches = max(1, -(-n_examples // batch_size))
     bar = tqdm(total=epochs * n_batches, desc=desc, disable=not show_progress, leave=False)
@@ -97,7 +98,11 @@ def fit_loop(
         for b in range(n_batches):
             total += step(perm[b * batch_size : (b + 1) * batch_size])
             bar.update(1)
-        score = validate() if validate is not None else -float(total)
+        if validate is None:  # nothing to stop on: run the epochs asked for (a refit on chosen epochs)
+            bar.set_postfix(loss=f"{total / n_batches:.4f}")
+            best_epoch = epoch
+            continue
+        score = validate()
         bar.set_postfix(loss=f"{total / n_batches:.4f}", valid=f"{score:.4f}")
         if score > best:
             best, best_epoch, best_state, bad = score, epoch, snapshot(), 0

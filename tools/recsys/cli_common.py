@@ -35,13 +35,14 @@ DEFAULT = "default"
 
 
 def parse_model_list(value: str) -> list[str]:
-    """Model names from ``"popularity,itemknn"``; ``"all"`` → every model plus :data:`DEFAULT`."""
+    """Model names from ``"popularity,itemknn"`` (``default`` may be one); ``"all"`` → every model plus
+    :data:`DEFAULT`."""
     from recommender.models.base import MODELS
 
     if value.strip().lower() == "all":
         return [*MODELS, DEFAULT]
     names = [n.strip().lower() for n in value.split(",") if n.strip()]
-    bad = [n for n in names if n not in MODELS]
+    bad = [n for n in names if n not in MODELS and n != DEFAULT]
     if bad or not names:
-        fail(f"unknown model(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODELS)}")
+        fail(f"unknown model(s) {', '.join(bad) or '(none)'}; choose from {', '.join(MODELS)}, {DEFAULT} or all")
     return names

@@ -10,6 +10,8 @@ One module per tab, in the order staff see them:
 - **Evaluation** (``evaluation``) — run the regression cases + the built-in question set
   (``bot.regression``) and see pass/fail with what changed since the previous run.
 - **Analytics** (``analytics``) — plots from ``desk.analytics``.
+- **Recommendations** (``recommendations``) — impressions, clicks, CTR by reason, coverage and
+  concentration over time, and the latest offline evaluation table.
 - **Queue** (``queue``) — the handoff queue (``components.desk``): open, take, reply, resolve.
 
 ``formatting`` renders replies, turns and handoff packets (pure, tested without gradio).
@@ -53,7 +55,7 @@ def build_staff_ui(service, components=None):
     """
     import gradio as gr
 
-    from web.staff_ui import analytics, evaluation, try_it
+    from web.staff_ui import analytics, evaluation, recommendations, try_it
     from web.staff_ui.conversations import Conversations
     from web.staff_ui.feedback import Feedback
     from web.staff_ui.queue import Queue
@@ -69,6 +71,8 @@ def build_staff_ui(service, components=None):
             feedback.build()
             evaluation.build(service)
             analytics.build(parts.sessions)
+            recommendations.build(parts.sessions, getattr(parts, "recommender", None),
+                                  getattr(getattr(parts, "settings", None), "data_dir", None))
             queue = Queue(parts.desk)
             queue.build()
 

@@ -148,8 +148,9 @@ def packet_markdown(case: dict) -> str:
         lines.append("**Recommendations shown:** " + ", ".join(p["recommendations_shown"]))
     customer = p.get("customer") or {}
     if customer:
-        events = ", ".join(f"{e['type']} {e['item_id']}" for e in customer.get("events", [])) or "none"
-        lines.append(f"**Customer:** {customer.get('user_id') or 'anonymous'} — recent events: {events}")
+        events = ", ".join(f"{e['type']} {e.get('title') or e['item_id']}" for e in customer.get("events", [])) or "none"
+        history = customer.get("history") or f"recent events: {events}"
+        lines.append(f"**Customer:** {customer.get('user_id') or 'anonymous'} — {history}")
     lines.append("#### Transcript")
     for t in p.get("transcript", []):
         lines.append(f"- **{t['role']}**: {t['text']}")

@@ -1,0 +1,58 @@
+"""Chinese questions about an English catalogue: what the product finder can match in them.
+
+A question such as "PS5 光驱版多少钱？" or "任天堂Switch的价格" names its product partly in
+Latin letters (model numbers, "PS5", "Switch", "DX-11") and partly in Chinese. The finder's
+lexical half reads the Latin tokens as they are; :func:`lexical_query` adds the English words
+of the common shop terms it finds (brands such as 任天堂 → Nintendo, and product words such as
+光驱版 → disc edition, 手柄 → controller), so they match the English titles too. The dense
+half comes from the cross-lingual embedder (:class:`bot.answers.catalogue.CatalogueIndex`),
+whose cosines :func:`relative` makes comparable with the lexical share.
+
+>>> lexical_query("PS5 光驱版多少钱？")
+'PS5 光驱版多少钱？ disc edition'
+>>> lexical_query("任天堂Switch的价格")
+'任天堂Switch的价格 nintendo'
+"""
+
+from __future__ import annotations
+
+import re
+
+# Common shop terms → the English words a catalogue title uses for them (brands, then product words).
+TERMS = {
+    "任天堂": "nintendo", "索尼": "sony", "微软": "microsoft", "小米": "xiaomi", "红米": "redmi", "三星": "samsung",
+    "苹果": "apple", "华为": "huawei", "联想": "lenovo", "戴尔": "dell", "惠普": "hp", "罗技": "logitech",
+    "飞利浦": "philips", "卡西欧": "casio", "松下": "panasonic", "佳能": "canon", "尼康": "nikon",
+    "光驱版": "disc edition", "光盘版": "disc edition", "数字版": "digital edition", "标准版": "standard edition",
+    "豪华版": "deluxe edition", "手柄": "controller", "控制器": "controller", "游戏机": "console", "主机": "console",
+    "耳机": "headphones", "耳麦": "headset", "音箱": "speaker", "音响": "speaker", "回音壁": "soundbar",
+    "充电器": "charger", "充电宝": "power bank", "移动电源": "power bank", "数据线": "cable", "方向盘": "racing wheel",
+    "鼠标": "mouse", "键盘": "keyboard", "显示器": "monitor", "电视": "tv", "手表": "watch", "智能手表": "smartwatch",
+    "相机": "camera", "摄像头": "camera", "存储卡": "memory card", "内存卡": "memory card", "固态硬盘": "ssd",
+    "硬盘": "drive", "路由器": "router", "电水壶": "kettle", "水壶": "kettle", "空气炸锅": "air fryer",
+    "咖啡机": "coffee maker", "吸尘器": "vacuum cleaner", "风扇": "fan", "电熨斗": "iron", "熨斗": "iron",
+    "计算器": "calculator", "礼品卡": "gift card", "降噪": "noise cancelling", "无线": "wireless", "蓝牙": "bluetooth",
+    "平板": "pad tablet", "手机": "phone", "帐篷": "tent", "背包": "backpack", "锅": "pan",
+}
+_TERMS_RE = re.compile("|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)))
+
+
+def lexical_query(question: str) -> str:
+    """``question`` with the English words of the shop terms in it appended (see the module docstring)."""
+    found = list(dict.fromkeys(TERMS[m.group(0)] for m in _TERMS_RE.finditer(question)))
+    return f"{question} {' '.join(found)}" if found else question
+
+
+def relative(cosines):
+    """How far each product stands above the typical one, in [0, 1]: ``(c - median) / (max - median)``,
+    floored at 0. A cross-lingual model's cosines shift from question to question; their order
+    is what it knows."""
+    import numpy as np
+
+    c = np.asarray(cosines, dtype="float32")
+    if c.size == 0:
+        return c
+    mid, top = float(np.median(c)), float(c.max())
+    if top - mid <= 1e-6:
+        return np.zeros_like(c)
+    return np.clip((c - mid) / (top - mid), 0.0, 1.0)

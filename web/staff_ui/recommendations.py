@@ -1,0 +1,139 @@
+"""The "Recommendations" tab: how recommendations perform, from ``desk.analytics`` (Try-it sessions left out).
+
+Plots, over the last N days: impressions and clicks per period; CTR per reason kind per period
+(history, taste, also_bought, alternative, popular, sponsored, …; see
+:func:`desk.analytics.reason_kind`); catalogue coverage, Gini concentration and the top-10 share per
+period. Tables: impressions, clicks and CTR by reason; the most shown items; and the latest offline
+evaluation (:func:`desk.analytics.latest_evaluation`: ``<KEFU_DATA_DIR>/recommender/evaluation.json``
+written by ``python -m recommender.evaluate ... --json``, or ``benchmarks/results/recsys_quality.json``).
+
+:func:`view` and :func:`evaluation_view` are pure (no gradio) and tested on a real store.
+"""
+
+from __future__ import annotations
+
+from web.staff_ui.common import TRY_PREFIX, esc
+
+EMPTY = ("**No recommendations shown in this period yet.** The plots fill in as shoppers see product "
+         "suggestions (Try-it sessions are left out); widen *Last N days* to look further back.")
+PLOT_NAMES = ("impressions and clicks", "CTR by reason", "coverage and concentration")
+REASON_COLORS = {"history": "#1a73e8", "taste": "#1e8e3e", "requested": "#12b5cb", "also_bought": "#f29900",
+                 "alternative": "#a142f4", "popular": "#9aa0a6", "sponsored": "#d93025", "other": "#5f6368",
+                 "unattributed": "#bdc1c6"}
+EVAL_EMPTY = ("*No offline evaluation found.* Run `python -m recommender.evaluate --interactions CSV --models all "
+              "--json <KEFU_DATA_DIR>/recommender/evaluation.json` (or `python -m benchmarks.recsys_quality`) "
+              "and refresh.")
+
+
+def catalogue_size(recommender) -> int | None:
+    """How many products the recommender knows (its ``products``), loading it if the chat has not yet;
+    None when it does not say or cannot load."""
+    if recommender is None or not hasattr(recommender, "products"):
+        return None
+    try:
+        if not recommender.products and hasattr(recommender, "ready"):
+            recommender.ready()
+        return len(recommender.products) or None
+    except Exception:  # noqa: BLE001 - the tab shows no coverage rather than failing
+        return None
+
+
+def summary_markdown(s: dict) -> str:
+    """The line above the plots."""
+    if not s.get("impressions"):
+        return EMPTY
+    coverage = (f" · catalogue coverage **{s['coverage']:.0%}** of {s['catalogue_size']}"
+                if s.get("coverage") is not None else "")
+    sponsored = f" · sponsored **{s['sponsored_impressions']}**" if s.get("sponsored_impressions") else ""
+    return (f"**{s['impressions']}** recommendations shown, **{s['clicks']}** clicked (CTR **{s['ctr']:.1%}**) · "
+            f"**{s['items_shown']}** different items{coverage} · concentration (Gini) **{s['gini']:.2f}**{sponsored}")
+
+
+def view(store, days, catalogue: int | None = None) -> tuple:
+    """``(summary, volume, ctr, coverage, by-reason rows, top-item rows)``; plots are long-form frames."""
+    import pandas as pd
+
+    from desk import analytics
+
+    frames = analytics.compute_recommendations(
+        analytics.load_recommendations(store, days=int(days), exclude_prefix=TRY_PREFIX), catalogue)
+    s = frames["summary"]
+    fmt = "%m-%d %H:00" if s["bucket"] == "hour" else "%Y-%m-%d"
+
+    def labelled(df):  # one readable label per period, as in the Analytics tab
+        # to_datetime: a frame built from a mix of empty and filled parts (no clicks yet) has object periods
+        return df.assign(period=pd.to_datetime(df["period"]).dt.strftime(fmt)) if len(df) else df
+
+    plots = (labelled(frames["volume"]), labelled(frames["ctr"]), labelled(frames["coverage"]))
+    by_reason = [[r["reason"], r["impressions"], r["clicks"], "" if r["ctr"] is None else f"{r['ctr']:.1%}"]
+                 for r in frames["by_reason"].to_dict("records")]
+    top = [[r["item_id"], r["impressions"], r["clicks"]] for r in frames["top_items"].to_dict("records")]
+    text = summary_markdown(s)
+    if s["impressions"]:
+        text += empty_note(plots)
+    return (text, *plots, by_reason, top)
+
+
+def empty_note(plots) -> str:
+    """Which plots have nothing to draw yet (a line needs two periods)."""
+    empty = [name for name, df in zip(PLOT_NAMES, plots) if not len(df) or df["period"].nunique() < 2]
+    return f"\n\n*Not enough data yet for: {', '.join(empty)}.*" if empty else ""
+
+
+def evaluation_view(data_dir=None) -> tuple[str, list[str], list[list]]:
+    """``(caption, headers, rows)`` of the latest offline evaluation table."""
+    from desk import analytics
+
+    path, when, rows = analytics.latest_evaluation(data_dir)
+    if not rows:
+        return EVAL_EMPTY, ["dataset", "model", *analytics.METRIC_COLUMNS], []
+    metrics = [m for m in analytics.METRIC_COLUMNS if any(m in r for r in rows)]
+    table = [[r["dataset"], r["model"], *[_fmt(r.get(m)) for m in metrics]] for r in rows]
+    caption = f"Latest offline evaluation: `{esc(path)}`, written {when:%Y-%m-%d %H:%M} UTC ({len(rows)} rows)."
+    return caption, ["dataset", "model", *metrics], table
+
+
+def _fmt(value):
+    return "" if value is None else round(float(value), 4)
+
+
+def build(store, recommender=None, data_dir=None) -> None:
+    """The tab and its events, inside the console's ``gr.Tabs``; it refreshes whenever it is selected."""
+    import gradio as gr
+
+    with gr.Tab("Recommendations", id="recommendations") as tab:
+        with gr.Row():
+            days = gr.Slider(1, 90, value=30, step=1, label="Last N days")
+            refresh = gr.Button("Refresh")
+        summary = gr.Markdown()
+        period = {"x_title": "period", "x_label_angle": -40}
+        volume = gr.LinePlot(x="period", y="count", color="kind", title="Recommendations shown and clicked", height=260,
+                             y_lim=[0, None], y_title="recommendations", color_title="",
+                             color_map={"impressions": "#8ab4f8", "clicks": "#1a73e8"}, **period)
+        ctr = gr.LinePlot(x="period", y="ctr", color="reason", title="Click-through rate by reason", height=280,
+                          y_lim=[0, 1], y_title="clicks / impressions", color_title="reason",
+                          color_map=REASON_COLORS, **period)
+        coverage = gr.LinePlot(x="period", y="value", color="metric", height=280, y_lim=[0, 1],
+                               title="Catalogue coverage and popularity concentration", y_title="share (0..1)",
+                               color_title="metric", **period)
+        by_reason = gr.Dataframe(headers=["reason", "impressions", "clicks", "CTR"], interactive=False,
+                                 label="By reason", elem_id="rec-by-reason")
+        top = gr.Dataframe(headers=["item", "impressions", "clicks"], interactive=False, label="Most shown items",
+                           elem_id="rec-top-items")
+        eval_caption = gr.Markdown()
+        eval_table = gr.Dataframe(interactive=False, label="Offline evaluation", wrap=True, elem_id="rec-eval")
+
+    def shown(df):
+        return gr.update(value=df, visible=bool(len(df)) and df["period"].nunique() >= 2)
+
+    def refresh_view(n_days):
+        text, vol, rates, cover, reasons, items = view(store, n_days, catalogue_size(recommender))
+        caption, headers, rows = evaluation_view(data_dir)
+        import pandas as pd
+
+        return [text, shown(vol), shown(rates), shown(cover), reasons, items, caption,
+                gr.update(value=pd.DataFrame(rows, columns=headers), visible=bool(rows))]
+
+    outputs = [summary, volume, ctr, coverage, by_reason, top, eval_caption, eval_table]
+    refresh.click(refresh_view, days, outputs, api_visibility="private")
+    tab.select(refresh_view, days, outputs, api_visibility="private")
