@@ -1,8 +1,9 @@
 """Kefu's web front: FastAPI with the HTTP API and the Gradio pages mounted on it.
 
 ``python app.py`` serves on KEFU_HOST:KEFU_PORT (127.0.0.1:7860). Importing this module
-starts nothing: :func:`create_app` builds the app, and models load in a background
-thread when the server starts (``/healthz`` answers 503 until they are ready).
+starts nothing: :func:`create_app` builds the app, and models start loading in a background
+thread as soon as it is called, while the Gradio pages are built and the server starts
+(``/healthz`` answers 503 until a turn can be answered, :meth:`bot.service.ChatService.warm`).
 
 Routes: ``/healthz``, ``/api/*`` (see web/api.py), ``/v1/*`` OpenAI-compatible API
 (web/openai_api.py), ``/`` shopper chat, ``/widget`` compact chat for iframes, ``/staff``
@@ -21,7 +22,8 @@ log = logging.getLogger("kefu")
 
 
 def create_app(settings=None, service=None, warm: bool = True, components=None):
-    """The ASGI app. ``service`` and ``components`` may be injected (tests); ``warm`` loads models at start-up.
+    """The ASGI app. ``service`` and ``components`` may be injected (tests); ``warm`` loads the models
+    on a background thread, started here.
 
     One :class:`bot.components.Components` serves the chat service, the routers and the pages
     (by default the injected service's own)."""
@@ -53,15 +55,16 @@ def create_app(settings=None, service=None, warm: bool = True, components=None):
         except Exception:  # noqa: BLE001 - reported by /healthz staying 503
             log.exception("warm-up failed")
 
+    if warm:  # the models load while the pages below are built (seconds of Gradio) and the server starts
+        threading.Thread(target=warm_up, name="kefu-warm", daemon=True).start()
+
     @asynccontextmanager
     async def lifespan(_app):
         import anyio.to_thread
 
         # Turns run in worker threads; AnyIO's default of 40 would queue the 41st shopper.
         anyio.to_thread.current_default_thread_limiter().total_tokens = 200
-        if warm:
-            threading.Thread(target=warm_up, name="kefu-warm", daemon=True).start()
-        else:
+        if not warm:
             service.ready = True
         yield
 

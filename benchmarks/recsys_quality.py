@@ -24,6 +24,11 @@
   unordered set, titles only, stratified 75/25 per user (seed 42, k=10), the
   recommenders-library protocol (:func:`tools.recsys.benchmark_sets.games6k_ratings_split`).
 
+Every section also reports ``blend`` (:mod:`recommender.models.blend`: the z-scored mix of the
+two best fitted candidates by validation, its weight chosen on validation — what ``auto``
+offers besides the candidates) and ``blend-sasrec+hybrid`` / ``blend-sasrec+ease`` where both
+members ran (``train_seconds`` = the members' fits; choosing the weight adds one validation pass).
+
 Every section also reports ``default``: the model ``KEFU_RECOMMENDER_MODEL=auto`` would serve —
 of the fitted candidates in :data:`recommender.fitting.AUTO_CANDIDATES`, the one with the best
 validation NDCG@20 (the test part is never looked at); ``chosen`` names it.
@@ -43,9 +48,11 @@ from pathlib import Path
 
 import numpy as np
 
-COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "epochs", "knn_weight"]
+COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "epochs", "knn_weight", "blend_weight"]
 #: SASRec as benchmarked (its epochs: :func:`sasrec_epochs`; early stopping on validation applies).
 SASREC = {"threads": 2}
+#: Blends reported besides the one ``auto`` offers (when both members ran).
+BLEND_PAIRS = (("sasrec", "hybrid"), ("sasrec", "ease"))
 
 
 def sasrec_epochs(quick: bool, epochs: int | None) -> int:
@@ -127,12 +134,41 @@ def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
         results[f"{name}-no-nbr"] = {**pure, "train_seconds": r["train_seconds"], "knn_weight": 0.0}
 
 
+def add_blends(results: dict, models: dict, split, pairs=BLEND_PAIRS) -> None:
+    """Rows ``blend`` (what ``auto`` offers: the two best fitted candidates by validation,
+    :func:`recommender.fitting.blend_best`) and ``blend-<a>+<b>`` for each of ``pairs`` whose
+    members were fitted; each weight is chosen on validation, test scored once per row.
+    ``models["blend"]`` becomes the auto blend, so :func:`add_default` weighs it too."""
+    from recommender.fitting import AUTO_CANDIDATES, blend_best
+    from recommender.models.blend import BlendRecommender
+    from recommender.models.torch_loop import validation_ndcg
+    from tools.recsys.scoring import score_model
+
+    cands = {n: m for n, m in models.items() if n in AUTO_CANDIDATES}
+    valid = {n: validation_ndcg(m, split.valid) for n, m in cands.items()}
+
+    def record(label: str, blend) -> None:
+        r = score_model(blend, split, (10, 20))
+        secs = sum(results[n]["train_seconds"] for n in blend.names)
+        results[label] = {**r, "train_seconds": secs, "blend_weight": blend.w,
+                          "valid_ndcg@20": blend.fit_info["validation_ndcg@20"]}
+        print(f"  {label} ({'+'.join(blend.names)}, w {blend.w:.1f}): ndcg@10 {r['ndcg@10']:.4f}", flush=True)
+
+    auto = blend_best(cands, valid, split.valid)
+    if auto is not None:
+        models["blend"] = auto
+        record("blend", auto)
+    for a, b in pairs:
+        if a in cands and b in cands and {a, b} != set(getattr(auto, "names", ())):  # not the auto pair again
+            record(f"blend-{a}+{b}", BlendRecommender.from_members(cands[a], cands[b], split.valid))
+
+
 def add_default(results: dict, models: dict, split) -> None:
     """``results["default"]``: the row of the candidate ``auto`` would pick (best validation NDCG@20)."""
-    from recommender.fitting import AUTO_CANDIDATES
+    from recommender.fitting import AUTO_CANDIDATES, BLEND
     from recommender.models.torch_loop import validation_ndcg
 
-    valid = {n: validation_ndcg(m, split.valid) for n, m in models.items() if n in AUTO_CANDIDATES}
+    valid = {n: validation_ndcg(m, split.valid) for n, m in models.items() if n in AUTO_CANDIDATES or n == BLEND}
     if not valid:
         return
     best = max(valid, key=valid.get)
@@ -161,7 +197,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
     from tools.recsys.scoring import fit_and_score
 
     split, titles, _ = games6k_split(folder)
-    vecs = text_vectors(titles)
+    vecs = None  # embedded on first use: only the text models need them
     e = epochs or (3 if quick else 30)
     grid = [{"alpha": a, "half_life": h} for a in (0.5, 0.7) for h in (0.0, 1.0)]
     specs = {
@@ -179,12 +215,14 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
             continue  # the two baselines always run: every figure is a ratio to them
         model = fitted[name] = make_model(name, **params)
         if model.uses_text:
+            vecs = text_vectors(titles) if vecs is None else vecs
             model.set_text_vectors(dict(zip(titles, vecs)))
         _, r = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
         r.update({f"param_{k}": float(v) for k, v in params.items() if isinstance(v, (int, float))})
         results[name] = r
         add_ablation(results, name, model, split)
         print(f"  games6k {name}: ndcg@10 {r['ndcg@10']:.4f} ({r['train_seconds']:.0f}s)", flush=True)
+    add_blends(results, fitted, split)
     add_default(results, fitted, split)
     if not models or "implicit" in models:
         results.update(implicit_models(split, quick))
@@ -240,6 +278,7 @@ def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = Non
         out[name] = r
         add_ablation(out, name, fitted[name], split)
         print(f"  beauty {name}: ndcg@10 {r['ndcg@10']:.4f}", flush=True)
+    add_blends(out, fitted, split)
     add_default(out, fitted, split)
     return out
 
@@ -262,6 +301,7 @@ def run_ratings(folder: Path, quick: bool, progress: bool, epochs: int | None = 
             model.set_text_vectors(dict(zip(titles, vecs)))
         fitted[name], out[name] = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
         print(f"  ratings {name}: ndcg@10 {out[name]['ndcg@10']:.4f} ({out[name]['train_seconds']:.0f}s)", flush=True)
+    add_blends(out, fitted, split)
     add_default(out, fitted, split)
     return out
 

@@ -19,11 +19,15 @@ from typing import Any
 
 
 class lazy_part:  # noqa: N801 - used as a decorator, like ``functools.cached_property``
-    """A read-only attribute built by the decorated function on first use, once, under ``owner._lock``.
+    """A read-only attribute built by the decorated function on first use, once, under a lock of
+    its own (made under ``owner._lock``).
 
     A value passed to the owner's constructor (stored in the ``_<name>`` slot) is used as is.
     Unlike ``functools.cached_property`` it is thread-safe and cannot be assigned to, so a
-    collaborator cannot be swapped under a running service.
+    collaborator cannot be swapped under a running service. Each part has its own lock, so
+    parts warming on different threads build side by side (the knowledge store's Chroma import
+    does not hold up the chat model); a part whose build uses another (the store its embedder)
+    takes that one's lock inside its own, and the parts' dependencies have no cycle.
     """
 
     def __init__(self, build: Callable[[Any], Any]):
@@ -31,14 +35,18 @@ class lazy_part:  # noqa: N801 - used as a decorator, like ``functools.cached_pr
         self.__doc__ = build.__doc__
 
     def __set_name__(self, owner, name: str) -> None:
-        self.name, self.slot = name, f"_{name}"
+        self.name, self.slot, self.lock_slot = name, f"_{name}", f"_{name}__lock"
 
     def __get__(self, owner, objtype=None):
         if owner is None:
             return self
         value = owner.__dict__.get(self.slot)
         if value is None:
-            with owner._lock:
+            lock = owner.__dict__.get(self.lock_slot)
+            if lock is None:
+                with owner._lock:
+                    lock = owner.__dict__.setdefault(self.lock_slot, threading.RLock())
+            with lock:
                 value = owner.__dict__.get(self.slot)
                 if value is None:
                     value = self.build(owner)

@@ -181,7 +181,7 @@ class Answerer:
             return
         choice, src = self.pick(question, sources)
         if choice.units and not self.wants_model(src, choice.score, lang):
-            text = compose(question, choice.texts) + " [1]"
+            text = in_language(compose(question, choice.texts), src, lang) + " [1]"
             yield "delta", text
             yield "final", Answer(text, False, [src], "faq" if src.kind == "faq" else "extractive", sources)
             return
@@ -240,6 +240,30 @@ POOL_PRIOR = 1.0  # a unit's score loses this × how much less well its source w
 RESCUE_MARGIN = 0.08  # a source retrieved this much under abstain_below may still answer …
 RESCUE_COVERAGE = 0.7  # … when one of its units carries this share of the question's words
 VECTOR_CACHE = 4096  # unit embeddings kept
+
+
+# A quote from a source in another language than the shopper's: a lead-in in the shopper's language
+# naming the document, then the source's own words (the bundled model cannot translate reliably).
+QUOTED_LEAD = {"zh": "这方面我们目前只有英文说明（{name}），原文是：“{text}”"}
+
+
+def in_language(text: str, src: Source, lang: str) -> str:
+    """``text`` (quoted from ``src``) as a reply to a shopper writing in ``lang``: as it is when it
+    is in that language, else introduced by :data:`QUOTED_LEAD` naming the source.
+
+    >>> src = Source(id="faq/promotions.md#x", title="How do I use a promo code?", text="", score=1.0, kind="faq")
+    >>> in_language("Only one promo code per order can be used.", src, "zh")
+    '这方面我们目前只有英文说明（How do I use a promo code?），原文是：“Only one promo code per order can be used.”'
+    >>> in_language("每个订单只能使用一个优惠码。", src, "zh")
+    '每个订单只能使用一个优惠码。'
+    """
+    from knowledge.lang import detect_lang
+
+    lead = QUOTED_LEAD.get(lang)
+    if not lead or not text or detect_lang(text) == lang:
+        return text
+    name = str(src.metadata.get("section") or src.title or src.id).rsplit(" > ", 1)[-1].strip()
+    return lead.format(name=name, text=text)
 
 
 def split_heading(src: Source) -> tuple[str, str, str]:

@@ -107,7 +107,7 @@ class ChatService:
 
         The loads run on threads, as they depend on each other: the chat model (llama.cpp reads
         its file outside the GIL), the knowledge store (Chroma) and then what retrieval derives
-        from it, the multilingual encoder (numpy), and on this thread the embedder then the
+        from it, the multilingual encoder (numpy), the recommender, and on this thread the embedder then the
         sentiment models (torch). ``ready`` turns true once everything a turn needs is loaded,
         while the chat model may still be loading (a turn that asks it waits for it); ``warm``
         returns when all is loaded. A load that fails on a thread is retried here once, so an
@@ -128,7 +128,9 @@ class ChatService:
             step("retrieval", self.retriever.warm)  # intents, lexical and multilingual indexes
 
         threads = [threading.Thread(target=step, args=("llm", parts.llm.warm), name="kefu-warm-llm", daemon=True),
-                   threading.Thread(target=store_side, name="kefu-warm-store", daemon=True)]
+                   threading.Thread(target=store_side, name="kefu-warm-store", daemon=True),
+                   threading.Thread(target=step, args=("recommender", parts.recommender.ready),
+                                    name="kefu-warm-recommender", daemon=True)]
         multilingual = self._multilingual_warm()
         if multilingual is not None:
             threads.append(threading.Thread(target=step, args=("multilingual", multilingual),
@@ -138,7 +140,6 @@ class ChatService:
         self._timed("embedder", lambda: parts.embedder.embed_query("warm up"))
         self._timed("sentiment", lambda: parts.sentiment.score("warm up"))
         self._timed("sessions", parts.sessions.healthy)
-        self._timed("recommender", parts.recommender.ready)
         for thread in threads[1:]:
             thread.join()
         self._retry(failed, keep=("llm",))

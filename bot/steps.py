@@ -130,7 +130,7 @@ def direct_answer(chat, turn: TurnContext) -> Answer | None:
     said = conversation_answer(turn.text, turn.lang)  # pleasantries, or a request outside the store's business
     if said is not None:
         return said
-    if turn.routed == Route.RECOMMEND and turn.mood.label != "negative":  # an unhappy shopper is not sold to
+    if turn.routed == Route.RECOMMEND and not _upset_before_answer(turn):  # an unhappy shopper is not sold to
         nothing = Answer("", False, [], "")
         turn.recommendations = recommendations(chat.components, turn.user_id, turn.text, Route.RECOMMEND, nothing,
                                                viewer=turn.sid)
@@ -190,7 +190,8 @@ def unhappy(turn: TurnContext) -> bool:
         return turn.mood.label == "negative" or turn.intent == "complaint"
     if turn.mood.label != "negative":
         return False
-    return not is_question(turn.text) or turn.mood.polarity <= -0.8
+    asks = is_question(turn.text) or turn.intent == Route.RECOMMEND  # "推荐一台咖啡机" asks, like a question
+    return not asks or turn.mood.polarity <= -0.8
 
 
 def _upset_before_answer(turn: TurnContext) -> bool:

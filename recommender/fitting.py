@@ -10,8 +10,10 @@ fitted on the same split and the one with the best validation NDCG@20 is served.
 baselines (popularity, item-kNN) are candidates, so on the store's own data the served
 model is never worse than them on validation — a shop whose text says little gets item-kNN
 or EASE rather than a hybrid that leans on text, and a log whose order tells what comes next
-(next-item data) gets SASRec. ``python -m recommender.evaluate`` reports
-this choice as ``default``, made the same way on its own validation split.
+(next-item data) gets SASRec; the z-scored blend of the two best candidates
+(:mod:`recommender.models.blend`, its weight on the same split) competes too (served only
+when strictly better on validation). ``python -m recommender.evaluate`` reports this choice
+as ``default``, made the same way on its own validation split.
 
 Example::
 
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 AUTO = "auto"
 #: What ``auto`` chooses from, cheapest first (ties go to the cheaper model).
 AUTO_CANDIDATES = ("popularity", "itemknn", "ease", "hybrid", "sasrec")
+#: The blend of the two best candidates, offered to ``auto`` after them (:func:`blend_best`).
+BLEND = "blend"
+BLEND_EXCLUDED = ("popularity",)
 
 
 def last_event_mask(inter: Interactions, min_events: int = 3) -> np.ndarray:
@@ -78,6 +83,8 @@ def _chosen_params(model, params: dict | None) -> dict:
     out = dict(params or {})
     if model is None:
         return out
+    if hasattr(model, "chosen_params"):  # the blend: its members' choices and its weight
+        return {**out, **model.chosen_params()}
     info = model.fit_info
     if info.get("best_epoch") and "epochs" in model.params:
         out["epochs"] = int(info["best_epoch"])
@@ -91,32 +98,54 @@ def _chosen_params(model, params: dict | None) -> dict:
 
 
 def select_model(train: Interactions, valid: Interactions, texts: dict[str, str], params: dict | None = None,
-                 show_progress: bool = False, embedder=None, candidates=AUTO_CANDIDATES):
+                 show_progress: bool = False, embedder=None, candidates=AUTO_CANDIDATES, blend: bool = True):
     """Fit every candidate on ``train``, score NDCG@20 on ``valid``; returns
-    ``(best name, that model fitted on train, {name: validation NDCG@20})``.
+    ``(best name, that model fitted on train, {name: validation NDCG@20})``. With ``blend``,
+    the blend of the two best candidates other than popularity (weight on ``valid``) competes too
+    (name ``"blend"``), built from the fitted candidates.
 
     ``params`` maps candidate names to parameters; the hybrid is skipped when no item has text.
     """
     from recommender.models.torch_loop import validation_ndcg
 
     scores: dict[str, float] = {}
+    fitted = {}
     best = None
     for name in candidates:
         model = _make(name, (params or {}).get(name), embedder)
         if model.uses_text and not any(texts.get(i) for i in train.item_ids):
             continue
         model.fit(train, item_texts=texts, valid=valid, show_progress=show_progress)
+        fitted[name] = model
         scores[name] = validation_ndcg(model, valid)
         if best is None or scores[name] > scores[best[0]]:
             best = (name, model)
+    if blend:
+        blended = blend_best(fitted, scores, valid)
+        if blended is not None:
+            scores[BLEND] = blended.fit_info["validation_ndcg@20"]
+            if scores[BLEND] > scores[best[0]]:
+                best = (BLEND, blended)
     return best[0], best[1], scores
+
+
+def blend_best(fitted: dict, scores: dict[str, float], valid: Interactions):
+    """The blend (:mod:`recommender.models.blend`) of the two best of ``fitted`` by validation
+    ``scores``, its weight chosen on ``valid``; ``None`` with fewer than two. Popularity is
+    left out (a per-user constant order adds little to a z-mix); nothing is refitted."""
+    from recommender.models.blend import BlendRecommender
+
+    ranked = sorted((n for n in fitted if n not in BLEND_EXCLUDED), key=lambda n: -scores[n])
+    if len(ranked) < 2:
+        return None
+    return BlendRecommender.from_members(fitted[ranked[0]], fitted[ranked[1]], valid)
 
 
 def _make(name: str, params: dict | None, embedder):
     from recommender.models.base import make_model
 
     model = make_model(name, **(params or {}))
-    if embedder is not None and model.uses_text:
+    if embedder is not None and (model.uses_text or name == BLEND):  # the blend hands it to its text member
         model.embedder = embedder
     return model
 
@@ -127,4 +156,6 @@ def serving_params(name: str, embedder_spec: str) -> dict:
     For ``auto``: ``{candidate: its parameters}``."""
     if name == AUTO:
         return {c: serving_params(c, embedder_spec) for c in AUTO_CANDIDATES}
+    if name == BLEND:  # the default members (SASRec + hybrid): the hybrid member gets the embedder
+        return {"member_params": {"hybrid": {"embedder": embedder_spec}}}
     return {"embedder": embedder_spec} if name == "hybrid" else {}

@@ -69,11 +69,48 @@ def _stem(word: str) -> str:
     return w
 
 
+#: Chinese words that only name a whole department ("游戏" in "射击游戏"): the taste's other
+#: category word, when it has one, is the more specific filter.
+_ZH_DEPARTMENT_WORDS = frozenset({"游戏", "电子游戏", "电玩", "玩具", "书", "图书", "书籍"})
+
+
+def match_category_zh(text: str, categories: Iterable[str]) -> str | None:
+    """The category a Chinese taste names, through the Chinese words of
+    :data:`recommender.reasons.ZH_TERMS`: the last category word of the sentence (its head noun,
+    "露营的帐篷" → tents), a word inside a longer one ignored ("游戏机" is not "游戏"), a
+    department word only when nothing more specific is named ("射击游戏" → shooter).
+
+    Example: ``match_category_zh("推荐几款射击游戏", ["Video Games", "shooter"])`` → ``"shooter"``.
+    """
+    from recommender.reasons import ZH_TERMS
+
+    by_lower = {c.lower(): c for c in categories}
+    spans: list[tuple[int, int, str, str]] = []  # (start, end, Chinese word, category)
+    for name, words in ZH_TERMS.items():
+        if name not in by_lower:
+            continue
+        for word in words:
+            for m in re.finditer(re.escape(word), text.lower()):
+                spans.append((m.start(), m.end(), word, by_lower[name]))
+    kept = [s for s in spans if not any(o[0] <= s[0] and s[1] <= o[1] and (o[1] - o[0]) > (s[1] - s[0])
+                                        for o in spans)]
+    if not kept:
+        return None
+    specific = [s for s in kept if s[2] not in _ZH_DEPARTMENT_WORDS] or kept
+    return max(specific, key=lambda s: (s[1], -s[0]))[3]
+
+
 def match_category(text: str, categories: Iterable[str]) -> str | None:
     """The category whose every word occurs in ``text`` (plural-insensitive); longest wins.
+    A Chinese taste is matched by :func:`match_category_zh`.
 
     Example: ``match_category("cheap headphones", ["Headphones", "Games"])`` → ``"Headphones"``.
     """
+    categories = list(categories)
+    if _CJK.search(text):
+        found = match_category_zh(text, categories)
+        if found:
+            return found
     words = {_stem(w) for w in _WORD.findall(text)}
     best = None
     for cat in categories:

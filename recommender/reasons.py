@@ -74,7 +74,7 @@ ZH_TERMS: dict[str, tuple[str, ...]] = {
     "books": ("图书", "书籍", "书"),
     "cookbooks": ("菜谱", "食谱"),
     "fiction": ("小说",),
-    "children's": ("童书", "儿童读物"),
+    "children's": ("童书", "儿童读物", "绘本", "儿童书"),
     "toys": ("玩具",),
     "building sets": ("积木", "拼搭"),
     "board games": ("桌游",),

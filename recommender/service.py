@@ -205,7 +205,8 @@ class RecommenderService(ShopRecommender):
         if age is not None:
             ok &= ~(np.nan_to_num(self._min_age, nan=-1.0) > age)
         if platform:
-            ok &= np.asarray([p == platform or not p for p in self._platform])
+            # "platform: PS5, PS4, PC" (a controller, a headset) fits each platform it lists
+            ok &= np.asarray([not p or platform in {x.strip() for x in p.split(",")} for p in self._platform])
         if max_price is not None:
             ok &= np.nan_to_num(self._price, nan=np.inf) <= max_price
         if category:

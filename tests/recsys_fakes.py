@@ -41,3 +41,6 @@ FAST_PARAMS = {
     "sasrec": {"factors": 16, "epochs": 30, "lr": 0.005, "batch_size": 8, "seed": 1, "device": "cpu", "dropout": 0.3,
                "threads": 1},
 }
+# the blend's default pair (SASRec + hybrid) with their fast parameters; fitted without validation: weight 0.5
+FAST_PARAMS["blend"] = {"members": "sasrec,hybrid",
+                        "member_params": {"sasrec": FAST_PARAMS["sasrec"], "hybrid": FAST_PARAMS["hybrid"]}}

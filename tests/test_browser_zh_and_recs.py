@@ -7,8 +7,8 @@ Screenshots land in ``test-artifacts/``.
 
 from __future__ import annotations
 
-import time
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -132,7 +132,7 @@ def test_staff_recommendations_tab_renders_its_plots(browser, app_url):
         time.sleep(0.5)
         assert "Error" not in tab.inner_text()
         reasons = page.locator("#rec-by-reason").inner_text()
-        assert "sponsored" in reasons and "popular" in reasons
+        assert "sponsored" in reasons and "taste" in reasons
         doc = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert doc[0] <= doc[1], f"the page scrolls sideways at {width} px: {doc}"
         page.screenshot(path=str(ARTIFACTS / f"staff-recommendations-{width}.png"), full_page=True)

@@ -25,7 +25,7 @@ def test_auto_serves_the_sequence_model_when_order_tells_the_next_item():
     params["sasrec"].update(layers=1, epochs=40, patience=5)
     model = fit_model(ring_log(), {}, AUTO, params, show_progress=False)
     scores = model.fit_info["auto_validation_ndcg@20"]
-    assert set(scores) == set(AUTO_CANDIDATES) - {"hybrid"}  # no text: no hybrid
+    assert set(scores) == {*AUTO_CANDIDATES, "blend"} - {"hybrid"}  # no text: no hybrid; the blend of the two best
     assert model.name == "sasrec" == max(scores, key=scores.get)
     assert scores["sasrec"] > max(scores["popularity"], scores["itemknn"])
 
@@ -54,7 +54,7 @@ def test_evaluate_models_all_reports_every_model_and_the_default(tmp_path):
     assert set(models) == {*MODELS, "default"}
     default = models["default"]
     valid = {k.removeprefix("valid_ndcg@20_"): v for k, v in default.items() if k.startswith("valid_ndcg@20_")}
-    assert default["chosen"] in AUTO_CANDIDATES and valid[default["chosen"]] == max(valid.values())
+    assert default["chosen"] in {*AUTO_CANDIDATES, "blend"} and valid[default["chosen"]] == max(valid.values())
     assert valid[default["chosen"]] >= max(valid["popularity"], valid["itemknn"])
     assert "default" in res.stdout and f"chose {default['chosen']}" in res.stdout
     assert np.isfinite(default["ndcg@5"])

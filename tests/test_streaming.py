@@ -162,3 +162,18 @@ def test_the_shopper_page_and_the_widget_stream_a_reply_in_many_updates(server, 
     assert messages[-1]["msg"] == "process_completed" and messages[-1]["success"] is True
     updates = [m for m in messages if m.get("msg") == "process_generating"]
     assert len(updates) > 4  # the question shown, then the answer phrase by phrase, then the final
+
+
+def test_an_upset_shoppers_apology_streams_before_the_answer(tmp_path):
+    """The apology is part of the stream (what a /v1 client sees), not added to the final text only."""
+    from bot.prompts import APOLOGY
+
+    settings = make_settings(tmp_path)
+    service = make_service(settings, write_shop(tmp_path / "shop"))
+    events = list(service.stream("This is terrible, it arrived broken! Items returned within 30 days of delivery get a full refund?"))
+    deltas = "".join(v for k, v in events if k == "delta")
+    final = next(v for k, v in events if k == "final")
+    assert deltas.startswith(APOLOGY["en"]) and final.reply.startswith(APOLOGY["en"])
+    assert final.reply.count(APOLOGY["en"]) == 1
+    calm = [v for k, v in service.stream("How long do I have to return an item?") if k == "delta"]
+    assert not "".join(calm).startswith(APOLOGY["en"])

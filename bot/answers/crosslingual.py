@@ -33,6 +33,12 @@ TERMS = {
     "咖啡机": "coffee maker", "吸尘器": "vacuum cleaner", "风扇": "fan", "电熨斗": "iron", "熨斗": "iron",
     "计算器": "calculator", "礼品卡": "gift card", "降噪": "noise cancelling", "无线": "wireless", "蓝牙": "bluetooth",
     "平板": "pad tablet", "手机": "phone", "帐篷": "tent", "背包": "backpack", "锅": "pan",
+    "保温水壶": "insulated water bottle", "保温杯": "insulated bottle", "水杯": "bottle", "锅具": "cookware",
+    "不锈钢": "stainless steel", "意式咖啡机": "espresso machine", "精装版": "hardcover", "平装版": "paperback",
+    "羊毛": "wool", "美利奴": "merino", "袜": "socks", "登山": "hiking", "扫地机器人": "robot vacuum",
+    "电动牙刷": "electric toothbrush", "牙刷": "toothbrush", "航天飞机": "space shuttle", "积木": "building set",
+    "科学实验": "science lab", "实验套装": "lab kit", "套装": "set", "吹风机": "hair dryer", "睡袋": "sleeping bag",
+    "运动相机": "action camera", "遥控": "remote control", "越野车": "off-road truck", "跑鞋": "running shoes",
 }
 _TERMS_RE = re.compile("|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)))
 

@@ -68,7 +68,7 @@ _POLICY_WORDS = ("return", "refund", "warranty", "exchange", "ship", "deliver", 
                  "damaged", "defective", "faulty", "member", "promo", "coupon", "voucher", "gift wrap", "wrapping",
                  "install", "bulk", "subscription", "account", "password", "invoice", "order", "live chat",
                  "leave a review", "write a review", "payment", "pay with", "paid with", "price match",
-                 "退", "换", "保修", "配送", "发货", "会员", "订单")
+                 "退", "换", "保修", "配送", "发货", "会员", "订单", "过期", "有效期", "优惠码", "积分")
 
 
 def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answer | None, Focus]:

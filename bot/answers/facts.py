@@ -42,8 +42,27 @@ ATTR_ZH = {
     "online": ("联机|在线", "联机"), "resolution": ("分辨率", "分辨率"), "material": ("材质|材料", "材质"),
     "size": ("尺寸|尺码|大小", "尺寸"), "connectivity": ("连接", "连接方式"), "condition": ("成色|新旧", "成色"),
     "warranty": ("保修|质保", "保修"), "disc drive": ("光驱", "光驱"), "format": ("格式", "格式"),
-    "pages": ("页数", "页数"), "author": ("作者", "作者"),
+    "pages": ("页数|多少页", "页数"), "author": ("作者", "作者"),
+    "playtime": ("玩多久|游戏时长|通关|时长", "游戏时长"), "rotation": ("转多少度|旋转|转角|角度", "旋转角度"),
+    "water resistance": ("防水", "防水等级"), "waterproof": ("防水", "防水"),
+    "keeps cold": ("保冷|冷多久", "保冷时长"), "keeps hot": ("保温多久|保热|热多久", "保温时长"),
+    "pieces": ("多少块|几块|块数|颗粒|零件数", "块数"), "power": ("功率|多少瓦|瓦数", "功率"),
+    "speed": ("多快|速度|时速", "速度"), "runtime": ("续航|運行時間|运行时间|用多久", "续航"),
+    "flight time": ("飞多久|飞行时间|续航", "飞行时间"), "charge time": ("充电时间|充满|充多久", "充电时间"),
+    "age": ("年龄|几岁|多大的孩子|适合多大", "适用年龄"), "sizes": ("尺码|尺寸|大小", "尺码"),
+    "length": ("长度|多长", "长度"), "temperature rating": ("温标|适用温度|多少度", "适用温度"),
+    "brightness": ("亮度", "亮度"), "heat settings": ("档位|几档", "档位"), "fill": ("填充", "填充物"),
 }
+# Traditional spellings and wider phrasings of the words above ("續航", "幾個人", "能用多长时间").
+_ZH_MORE = {"players": "幾個人|幾人|一起玩|多少人|多人", "battery": "電池|續航|能用多长时间|能用多長時間|用多久",
+            "weight": "重量|多重|几斤|几公斤|幾公斤", "storage": "存储空间|儲存|空間|硬碟", "screen": "屏幕|螢幕|屏",
+            "capacity": "几升|能装多少|多少升", "runtime": "續航"}
+ATTR_ZH.update({k: (f"{ATTR_ZH[k][0]}|{v}", ATTR_ZH[k][1]) for k, v in _ZH_MORE.items()})
+# A question naming one of these asks for a spec (not "光驱" or "平台": "光驱版" names an edition).
+_SPEC_ATTRS = ("playtime", "rotation", "water resistance", "waterproof", "keeps cold", "keeps hot", "pieces", "power",
+               "speed", "runtime", "flight time", "charge time", "sizes", "length", "temperature rating", "brightness",
+               "heat settings", "fill", *_ZH_MORE)
+_FACETS["specs"] += "|" + "|".join(ATTR_ZH[a][0] for a in _SPEC_ATTRS)
 
 
 def facets(question: str) -> set[str]:

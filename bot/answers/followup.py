@@ -82,8 +82,22 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def refers_back(message: str) -> bool:
-    """True when a short message leans on what was discussed ("how much does it cost?", "and in stock?")."""
-    return _short(message) and bool(_ANAPHORA.search(message) or _LEAD.match(message) or _OPENING.match(message))
+    """True when a short message leans on what was discussed ("how much does it cost?", "and in stock?"),
+    or, in Chinese, names nothing but a version of it ("PS5 版呢", "PS4 版有货吗")."""
+    return _short(message) and bool(_ANAPHORA.search(message) or _LEAD.match(message) or _OPENING.match(message)
+                                    or _only_a_version(message))
+
+
+_ZH_VERSION = re.compile(r"(pc|ps4|ps5|switch|xbox)\s*版", re.I)
+
+
+def _only_a_version(message: str) -> bool:
+    """"PS5 版呢？": a Chinese message whose only name is a platform version, with a few words of question."""
+    m = _ZH_VERSION.search(message)
+    if not m:
+        return False
+    rest = message[: m.start()] + message[m.end():]
+    return not re.search(r"[A-Za-z0-9]", rest) and len(_CJK.findall(rest)) <= 6
 
 
 def elliptical_fact(message: str) -> bool:

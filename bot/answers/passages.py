@@ -98,8 +98,17 @@ def strip_markdown(text: str) -> str:
     return re.sub(r"^\s*#+\s*", "", text, flags=re.M)
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+
+
 def _words(text: str) -> set[str]:
-    return {w.lower().removesuffix("'s") for w in _WORD.findall(text)} - _STOP
+    """Latin words, and for Chinese (written without spaces) each character and each pair of
+    neighbouring characters ("运费怎么算" → 运费, 费怎, 怎么, 么算): a pair is the usual unit of a
+    Chinese word, so "运费" in a question matches the sentence about shipping fees."""
+    words = {w.lower().removesuffix("'s") for w in _WORD.findall(text)} - _STOP
+    for run in _CJK_RUN.findall(text):
+        words.update(run[i:i + 2] for i in range(len(run) - 1))
+    return words
 
 
 _SUFFIXES = ("ations", "ation", "ions", "ion", "ings", "ing", "ments", "ment", "ables", "able", "ies", "es", "ed",

@@ -75,11 +75,27 @@ _GENERAL = re.compile(
     r"天气|首都|世界杯|写一首|写首诗|讲个笑话|总统|翻译",
     re.I,
 )
+# The same kinds of request in Chinese (Simplified and Traditional): weather and dates, creative writing
+# and code, sums, finance, films and music, recipes, health, travel bookings, general knowledge.
+_GENERAL_ZH = re.compile(
+    r"天[气氣]|气温|氣溫|下雨|星期[几幾]|[礼禮]拜[几幾]|今天[几幾]号|今天[几幾]號|[几幾]月[几幾][号號日]|[现現]在[几幾]点|"
+    r"[现現]在[几幾]點|首都|世界杯|世界盃|奥运|奧運|[冠亚亞]军是|[冠亞]軍是|[总總]统|[总總]理|新[闻聞]|"
+    r"[写寫](?![给給的])(一|几|幾)?[首篇段个個]?.{0,8}(诗|詩|作文|文章|小[说說](?![书書])|故事(?![书書])|歌[词詞]?|代[码碼]|程序|[论論]文|作[业業])|"
+    r"作文|情[诗詩]|[讲講说說]个?笑[话話]|笑[话話]|翻[译譯]|[乘除]以|等于多少|等於多少|[算计計]算一下|算一下|"
+    r"股市|股票|基金|比特[币幣]|加密[货貨][币幣]|彩票|星座|[运運]势|[运運]勢|"
+    r"[部场場].{0,6}[电電]影|[电電]影(推荐|推薦|院|票)|好看的[电電]影|[电電]视剧|[电電]視劇|综艺|綜藝|歌曲?叫什么|最新的歌|歌手|"
+    r"(怎么|怎麼|如何|怎样|怎樣)(做|烧|燒|炒|煮|炖|燉)[才]?(好吃)?[？?]?$|做法|食[谱譜]|菜[谱譜]怎么|"
+    r"餐[厅廳]|饭[馆店]|飯[館店]|吃什么[药藥]|吃什麼[藥]|看病|医生|醫生|"
+    r"机票|機票|火车票|火車票|高铁|高鐵|[订訂](一张|一張|酒店)|"
+    r"人生的意[义義]|人生意[义義]|月球离|月球離|离地球|離地球|太阳系|太陽系|(怎样|怎么|如何|怎樣|怎麼)(才能)?学好|(怎样|怎么|如何|怎樣|怎麼)(才能)?學好|"
+    r"高考",
+)
 _STORE = re.compile(
     r"\b(order|orders|ship|shipping|shipped|deliver|delivery|return|returns|refund|exchange|price|cost|buy|"
     r"purchase|cart|checkout|pay|payment|account|password|membership|warranty|stock|discount|coupon|promo|"
-    r"gift card|invoice|track|tracking|store|shop|product|sell|catalogue|catalog)\b|订单|发货|配送|退货|退款|价格|"
-    r"多少钱|购买|账户|会员|保修|优惠|库存",
+    r"gift card|invoice|track|tracking|store|shop|product|sell|catalogue|catalog)\b|订单|訂單|发货|發貨|配送|退货|退貨|"
+    r"退款|购买|購買|账户|帳戶|会员|會員|保修|保固|优惠|優惠|库存|庫存|有[货貨]|[现現][货貨]|包邮|运费|運費|发票|發票|"
+    r"礼品卡|禮品卡|本店|你们店|你們店|店里|店裡|商品|产品|產品",
     re.I,
 )
 
@@ -92,4 +108,4 @@ DECLINE = {
 
 def off_topic(message: str) -> bool:
     """True for a general-knowledge or creative request that names none of the store's business."""
-    return bool(_GENERAL.search(message)) and not _STORE.search(message)
+    return bool(_GENERAL.search(message) or _GENERAL_ZH.search(message)) and not _STORE.search(message)

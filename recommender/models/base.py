@@ -44,6 +44,7 @@ MODELS: dict[str, str] = {
     "lightgcn": "recommender.models.lightgcn:LightGCNRecommender",
     "hybrid": "recommender.models.hybrid:HybridRecommender",
     "sasrec": "recommender.models.sasrec:SASRecRecommender",
+    "blend": "recommender.models.blend:BlendRecommender",
 }
 
 FORMAT_VERSION = 1

@@ -4,6 +4,7 @@ Pure functions (no gradio), so they are unit-tested on plain dicts. Everything t
 shopper or a document is escaped with :func:`~web.staff_ui.common.esc` before it becomes HTML.
 """
 
+from web.chat_render import cjk_spacing
 from web.staff_ui.common import esc
 
 # Latency stages in pipeline order; stages not listed here follow in the order they were timed.
@@ -114,7 +115,8 @@ def turn_html(turn, ratings: list) -> str:
         return f"<div class='kefu-turn system'>{esc(turn.text)} <span class='meta'>· {when}</span></div>"
     names = {"user": "Shopper", "assistant": "Kefu", "staff": f"Staff ({esc(d.get('staff', ''))})"}
     who = names.get(turn.role, turn.role)
-    body = esc(turn.text).replace("\n", "<br>")
+    text = cjk_spacing(turn.text) if turn.role == "assistant" else turn.text  # as the shopper saw it
+    body = esc(text).replace("\n", "<br>")
     details = _turn_details(d) if turn.role == "assistant" else ""
     return (
         f"<div class='kefu-turn {esc(turn.role)}'><b>{who}</b> "

@@ -67,6 +67,8 @@ class Queue:
             self.table = gr.Dataframe(
                 headers=["id", "state", "urgency", "position", "reason", "opened", "staff", "session_id"],
                 label="Handoff cases (click a row to open it)", interactive=False, wrap=True,
+                # narrow numbers, room for the state ("waiting_for_human") and the ids
+                column_widths=["5%", "17%", "9%", "8%", "14%", "14%", "9%", "24%"],
             )
             with gr.Row():
                 case_id = gr.Number(label="Case id", precision=0, scale=1)

@@ -7,13 +7,14 @@ latency per stage. These sessions get ids starting ``staff-try-`` (left out of A
 
 import uuid
 
+from web.chat_render import cjk_spacing
 from web.staff_ui.common import TRY_PREFIX, esc
 from web.staff_ui.formatting import check_rows, latency_rows, rec_rows, reply_summary, source_rows, source_texts
 
 
 def answer_markdown(d: dict) -> str:
     """The reply with its citations listed below it: ``[1] Return window (`r#window`)``."""
-    answer = d["reply"] or "*(no reply: a person has this conversation)*"
+    answer = cjk_spacing(d["reply"]) or "*(no reply: a person has this conversation)*"  # as the shopper sees it
     if d.get("sources"):
         answer += "\n\n" + "  \n".join(f"[{n}] {s['title']} (`{s['id']}`)" for n, s in enumerate(d["sources"], 1))
     return answer
