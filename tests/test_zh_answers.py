@@ -102,3 +102,16 @@ def test_a_chinese_version_follow_up_leans_on_the_product_discussed(message, lea
     from bot.answers.followup import refers_back
 
     assert refers_back(message) is leans
+
+
+def test_a_complaint_naming_a_product_goes_to_the_policy_not_the_product_facts():
+    """"我的耳机坏了，太过分了" names headphones but asks for the damaged-item policy, not their price."""
+    from bot.answers.engine import Focus, product_answer
+
+    class NoCatalogue:
+        def current(self):
+            raise AssertionError("a complaint must not be answered from the catalogue")
+
+    for text in ("我的耳机坏了，太过分了", "My headphones arrived broken, this is unacceptable"):
+        answer, focus = product_answer(NoCatalogue(), text, "zh", Focus())
+        assert answer is None

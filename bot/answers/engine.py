@@ -78,6 +78,8 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
     A Chinese question is matched on its Latin words and model numbers plus the English words of
     the shop terms in it (:func:`bot.answers.crosslingual.lexical_query`), with the dense half
     from the catalogue's cross-lingual embedder; the facts are stated in Chinese."""
+    if complaints.complaint_kind(text) and not facets(text):  # "我的耳机坏了" asks for the damaged-item policy
+        return None, focus
     finder, records = catalogue.current()
     if lang != "zh" and _CHINESE.search(text):  # "Turbo Karts Party 支持几个玩家？": a Chinese question naming an English title
         lang = "zh"
