@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import DATASETS, REPO, emit, fresh_settings, parser, quiet_libraries
+from benchmarks.common import DATASETS, REPO, emit, fresh_settings, parser, quiet_libraries, spread
 
 QUESTIONS = REPO / "benchmarks" / "data" / "zh_questions.json"
 CATALOGUE = REPO / "knowledge" / "data" / "products.csv"
@@ -498,19 +498,6 @@ def section(settings=None, cases: list[dict] | None = None, answers: bool = True
     return evaluate(settings, cases, answers)["figures"]
 
 
-def spread(cases: list[dict], limit: int) -> list[dict]:
-    """The first ``limit`` cases taken round-robin over the kinds (all when ``limit`` is 0)."""
-    if not limit or limit >= len(cases):
-        return cases
-    by_kind: dict[str, list[dict]] = {}
-    for case in cases:
-        by_kind.setdefault(case["kind"], []).append(case)
-    picked: list[dict] = []
-    while len(picked) < limit:
-        for queue in by_kind.values():
-            if queue and len(picked) < limit:
-                picked.append(queue.pop(0))
-    return picked
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,3 +94,18 @@ def write_json(results: dict, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {out}")
+
+
+def spread(cases: list[dict], limit: int) -> list[dict]:
+    """The first ``limit`` cases taken round-robin over the kinds (all when ``limit`` is 0)."""
+    if not limit or limit >= len(cases):
+        return cases
+    by_kind: dict[str, list[dict]] = {}
+    for case in cases:
+        by_kind.setdefault(case["kind"], []).append(case)
+    picked: list[dict] = []
+    while len(picked) < limit:
+        for queue in by_kind.values():
+            if queue and len(picked) < limit:
+                picked.append(queue.pop(0))
+    return picked

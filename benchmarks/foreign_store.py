@@ -26,7 +26,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import DATASETS, REPO, datasets_or_exit, emit, fresh_settings, parser, quiet_libraries
+from benchmarks.common import DATASETS, REPO, datasets_or_exit, emit, fresh_settings, parser, quiet_libraries, spread
 
 QUESTIONS = REPO / "benchmarks" / "data" / "foreign_store_questions.json"
 CATALOGUE_CSV = ("catalog", "amazon_products.csv")
@@ -279,19 +279,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def spread(cases: list[dict], limit: int) -> list[dict]:
-    """The first ``limit`` cases taken round-robin over the kinds (all when ``limit`` is 0)."""
-    if not limit or limit >= len(cases):
-        return cases
-    by_kind: dict[str, list[dict]] = {}
-    for case in cases:
-        by_kind.setdefault(case["kind"], []).append(case)
-    picked: list[dict] = []
-    while len(picked) < limit:
-        for queue in by_kind.values():
-            if queue and len(picked) < limit:
-                picked.append(queue.pop(0))
-    return picked
 
 
 if __name__ == "__main__":

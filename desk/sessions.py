@@ -68,21 +68,7 @@ class SessionStore:
     def __init__(self, url: str, retries: int = 5):
         self.url = url
         self.retries = retries
-        kwargs: dict[str, Any] = {"future": True}
-        if url.startswith("sqlite"):
-            # The web server calls from many threads; waits up to 15 s on a writer's lock.
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
-            if url in ("sqlite://", "sqlite:///:memory:"):
-                # An in-memory database lives in one connection: every thread must get that one.
-                from sqlalchemy.pool import StaticPool
-
-                kwargs["poolclass"] = StaticPool
-        else:
-            # A server restart or idle timeout kills pooled connections: test each before use.
-            kwargs["pool_pre_ping"] = True
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = make_engine(url)
         schema.upgrade(self.engine)  # creates the schema on an empty database, migrates an old one
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -243,6 +229,28 @@ class SessionStore:
             return [(r[0], r[1]) for r in reversed(db.execute(q).all())]
 
         return self.run(op)
+
+
+def make_engine(url: str):
+    """A SQLAlchemy engine for ``url`` that many threads (and replicas) can share: SQLite waits on a
+    writer's lock, keeps one connection for an in-memory database, runs in WAL mode with foreign
+    keys; a server database tests pooled connections before use."""
+    kwargs: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        # The web server calls from many threads; waits up to 15 s on a writer's lock.
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            # An in-memory database lives in one connection: every thread must get that one.
+            from sqlalchemy.pool import StaticPool
+
+            kwargs["poolclass"] = StaticPool
+    else:
+        # A server restart or idle timeout kills pooled connections: test each before use.
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

@@ -27,21 +27,16 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from desk.sessions import make_engine
 from desk.tables import CampaignEvent, utcnow
 
 __all__ = ["CLICK_WINDOW", "CampaignEvent", "CampaignStats", "day_start"]
 
 #: A click counts for the sponsored impression it follows when it comes within this window.
 CLICK_WINDOW = timedelta(hours=24)
-
-
-def _busy_timeout(dbapi_conn, _record) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout=15000")  # the session store writes to the same file
-    cur.close()
 
 
 def day_start(now: datetime) -> datetime:
@@ -52,20 +47,9 @@ class CampaignStats:
     """Sponsored impressions and clicks in a database (thread-safe; any SQLAlchemy URL)."""
 
     def __init__(self, url: str, clock=utcnow):
-        kwargs: dict = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
-            if url in ("sqlite://", "sqlite:///:memory:"):
-                from sqlalchemy.pool import StaticPool
-
-                kwargs["poolclass"] = StaticPool
-        else:
-            kwargs["pool_pre_ping"] = True
         self.url = url
         self.clock = clock
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            event.listen(self.engine, "connect", _busy_timeout)
+        self.engine = make_engine(url)  # the session store's settings: it writes to the same file
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._made = False
         self._lock = threading.Lock()
