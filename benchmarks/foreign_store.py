@@ -1,6 +1,6 @@
 """A store nobody on the team wrote: does Kefu answer its shoppers?
 
-``python -m benchmarks.foreign_store [--json OUT] [--limit N] [--kind KIND ...]``
+``python -m benchmarks.foreign_store [--json OUT] [--questions main|heldout|both] [--limit N] [--kind KIND ...] [--show N]``
 
 The store is built at run time from ../shared/datasets (never copied into the repo):
 
@@ -12,9 +12,12 @@ The store is built at run time from ../shared/datasets (never copied into the re
   Markdown document: flows → ``#``, subflows → ``##``, each action's text a paragraph and
   its sub-points a bullet list.
 
-The questions (benchmarks/data/foreign_store_questions.json) were written by reading that
+The questions (benchmarks/data/foreign_store_questions.json, "main") were written by reading that
 data. Each case says what a correct reply holds; the scorer derives product facts from the
 catalogue, so a reply is judged on the shopper-visible text only (``/api/chat`` JSON).
+benchmarks/data/foreign_store_heldout.json ("heldout") holds newer questions about other products
+(picked at random with a fixed seed), written before the engine was fixed against them; with
+``--questions both`` each set is reported as its own column.
 """
 
 from __future__ import annotations
@@ -29,10 +32,13 @@ from pathlib import Path
 from benchmarks.common import DATASETS, REPO, datasets_or_exit, emit, fresh_settings, parser, quiet_libraries, spread
 
 QUESTIONS = REPO / "benchmarks" / "data" / "foreign_store_questions.json"
+HELDOUT = REPO / "benchmarks" / "data" / "foreign_store_heldout.json"
+QUESTION_SETS = {"main": QUESTIONS, "heldout": HELDOUT}
 CATALOGUE_CSV = ("catalog", "amazon_products.csv")
 PRODUCT_COLUMNS = ("product_id", "product_name", "category", "discounted_price", "actual_price",
                    "discount_percentage", "rating", "rating_count", "about_product")
-FACT_KINDS = ("price", "rating", "spec", "policy", "follow_up")  # in scope: a reply must state facts
+FACT_KINDS = ("price", "rating", "spec", "policy", "follow_up", "complaint")  # in scope: a reply must state facts
+ANSWERED_KINDS = FACT_KINDS + ("small_talk",)  # in scope: declining one is a false decline
 FIELD_NAMES = ("discounted_price", "actual_price", "discount_percentage", "rating", "rating_count")
 # How a reply says it does not carry something (the new engine: "Sorry, I couldn't find the … in our catalogue").
 NOT_FOUND = re.compile(
@@ -107,6 +113,14 @@ def load_cases(path: Path = QUESTIONS) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))["cases"]
 
 
+def load_sets(which: str) -> dict[str, list[dict]]:
+    """``"main" | "heldout" | "both"`` → ``{set name: cases}``."""
+    names = list(QUESTION_SETS) if which == "both" else [which]
+    if not set(names) <= set(QUESTION_SETS):
+        raise ValueError(f"unknown question set {which!r}: choose main, heldout or both")
+    return {name: load_cases(QUESTION_SETS[name]) for name in names}
+
+
 def case_products(case: dict) -> list[str]:
     """The product ids a case is about (``product_id`` may list variants that share the facts)."""
     pid = case.get("product_id") or []
@@ -152,12 +166,20 @@ def expected_facts(case: dict, catalogue: dict) -> list[list[tuple[str, str]]]:
     return [[(f, catalogue[pid][f]) for f in case.get("fields", [])] for pid in case_products(case) if pid in catalogue]
 
 
+def names_cheaper(text: str, case: dict, catalogue: dict) -> bool:
+    """For ``cheaper_than``: does ``text`` state a price below that product's (an alternative, not it)?"""
+    ref = catalogue.get(case["cheaper_than"])
+    limit = _amount(ref["discounted_price"]) if ref else None
+    return limit is not None and any(a < limit for a in amounts(text))
+
+
 def _says_all(text: str, case: dict, catalogue: dict) -> bool:
     subs = case.get("expect", [])
     ok_subs = all(any(a.lower() in text.lower() for a in ([s] if isinstance(s, str) else s)) for s in subs)
     facts = expected_facts(case, catalogue)
     ok_facts = not case.get("fields") or any(all(says_field(text, f, v) for f, v in variant) for variant in facts)
-    return ok_subs and ok_facts
+    ok_cheaper = not case.get("cheaper_than") or names_cheaper(text, case, catalogue)
+    return ok_subs and ok_facts and ok_cheaper
 
 
 def first_sentence(text: str) -> str:
@@ -180,6 +202,9 @@ def score_case(case: dict, replies: list[dict], catalogue: dict) -> dict:
         leaked = bool(neighbour) and _amount(neighbour["discounted_price"]) in amounts(text)
         out.update(leaked=leaked, said_not_found=bool(NOT_FOUND.search(text)))
         out["passed"] = not leaked
+    elif kind == "small_talk":  # a pleasantry is answered briefly: not declined, no product or price pushed
+        out["false_decline"] = out["abstained"]
+        out["passed"] = bool(text.strip()) and not out["abstained"] and not amounts(text)
     else:
         out["false_decline"] = any(r.get("abstained") for r in replies)
         out["passed"] = not out["abstained"] and _says_all(text, case, catalogue)
@@ -199,7 +224,7 @@ def summarise(results: list[dict]) -> dict:
     summary = {
         "fact_accuracy": _share([r["passed"] for r in facts]),
         "off_topic_declined": _share([r["passed"] for r in off]),
-        "false_declines": _share([r["false_decline"] for r in facts]),
+        "false_declines": _share([r["false_decline"] for r in results if r["kind"] in ANSWERED_KINDS]),
         "not_carried_safe": _share([r["passed"] for r in absent]),
         "not_carried_said_not_found": _share([r["said_not_found"] for r in absent]),
         "median_reply_chars": float(statistics.median([r["chars"] for r in facts])) if facts else 0.0,
@@ -257,28 +282,37 @@ def bench_settings():
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("foreign_store", __doc__.splitlines()[0])
-    p.add_argument("--limit", type=int, default=0, help="ask only the first N cases, spread over the kinds")
+    p.add_argument("--questions", choices=("main", "heldout", "both"), default="main",
+                   help="which question set to ask (both: one index, each set reported as its own column)")
+    p.add_argument("--limit", type=int, default=0, help="ask only the first N cases of each set, spread over the kinds")
     p.add_argument("--kind", action="append", default=[], help="ask only cases of this kind (repeatable)")
     p.add_argument("--failures", type=int, default=10, help="print this many failing cases with their replies")
+    p.add_argument("--show", type=int, default=0, help="print this many answered replies in full (how they read)")
     args = p.parse_args(argv)
     quiet_libraries()
     datasets_or_exit(*CATALOGUE_CSV)
     datasets_or_exit("faq", "ecommerce_faq.json")
     datasets_or_exit("faq", "abcd_guidelines.json")
-    cases = [c for c in load_cases() if not args.kind or c["kind"] in args.kind]
-    cases = spread(cases, args.limit)
-    print(f"asking {len(cases)} cases")
+    sets = {name: spread([c for c in cases if not args.kind or c["kind"] in args.kind], args.limit)
+            for name, cases in load_sets(args.questions).items()}
+    cases = [c | {"set": name} for name, chosen in sets.items() for c in chosen]
+    print(f"asking {len(cases)} cases ({', '.join(f'{n}: {len(c)}' for n, c in sets.items())})")
+
     def progress(n: int, result: dict) -> None:
         print(f"  {n + 1}/{len(cases)} {result['id']}: {'pass' if result['passed'] else 'FAIL'}", flush=True)
 
     results = evaluate(bench_settings(), cases, progress=progress)
-    emit({"kefu": summarise(results)}, args.json, "Foreign store (Amazon India catalogue + public FAQ and guidelines)")
+    for case, result in zip(cases, results):
+        result["set"] = case["set"]
+    figures = {("kefu" if name == "main" else f"kefu.{name}"): summarise([r for r in results if r["set"] == name])
+               for name in sets}
+    emit(figures, args.json, "Foreign store (Amazon India catalogue + public FAQ and guidelines)")
     for r in [r for r in results if not r["passed"]][: args.failures]:
         print(f"- {r['id']} ({r['kind']}) {' / '.join(r['turns'])}\n    → {r['reply'][:300]!r}"
               f"{' [abstained]' if r['abstained'] else ''}")
+    for r in [r for r in results if not r["abstained"]][: args.show]:
+        print(f"* {r['id']} {' / '.join(r['turns'])}\n    {r['reply']}")
     return 0
-
-
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
   validation target, early-stop/tune on the validation target, test on the last item, full
   ranking minus the user's history; Recall/NDCG@10/20 for every Kefu model plus ``implicit``'s
   ALS and BPR as outside references (skipped with a message when ``implicit`` is not
-  installed). Item-kNN's α and recency half-life are picked on the validation target.
+  installed). Item-kNN's α and recency half-life are picked on the validation target;
+  sequential item-kNN (``seqknn``, :mod:`recommender.models.seqknn`: "bought next"
+  transitions plus a share of co-occurrence over a recency-weighted profile) picks its
+  co-occurrence share and half-life there itself.
   BPR, LightGCN and the hybrid carry the neighbour term (``recommender.models.neighbours``) with its
   weight α chosen on the validation target; each is also scored with α = 0 from the same fit
   (rows ``<model>-no-nbr``: the embeddings alone).
@@ -26,7 +29,7 @@
 
 Every section also reports ``blend`` (:mod:`recommender.models.blend`: the z-scored mix of the
 two best fitted candidates by validation, its weight chosen on validation — what ``auto``
-offers besides the candidates) and ``blend-sasrec+hybrid`` / ``blend-sasrec+ease`` where both
+offers besides the candidates) and ``blend-<a>+<b>`` for each pair of :data:`BLEND_PAIRS` whose
 members ran (``train_seconds`` = the members' fits; choosing the weight adds one validation pass).
 
 Every section also reports ``default``: the model ``KEFU_RECOMMENDER_MODEL=auto`` would serve —
@@ -52,7 +55,7 @@ COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "epochs
 #: SASRec as benchmarked (its epochs: :func:`sasrec_epochs`; early stopping on validation applies).
 SASREC = {"threads": 2}
 #: Blends reported besides the one ``auto`` offers (when both members ran).
-BLEND_PAIRS = (("sasrec", "hybrid"), ("sasrec", "ease"))
+BLEND_PAIRS = (("sasrec", "hybrid"), ("sasrec", "ease"), ("seqknn", "hybrid"), ("seqknn", "ease"), ("seqknn", "sasrec"))
 
 
 def sasrec_epochs(quick: bool, epochs: int | None) -> int:
@@ -203,6 +206,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
     specs = {
         "popularity": {},
         "itemknn": tune_itemknn(split, grid),
+        "seqknn": {},
         "ease": {"half_life": 1.0},
         "bpr": {"epochs": e * 2, "threads": 2, "half_life": 1.0},
         "lightgcn": {"epochs": e, "threads": 2, "half_life": 1.0},
@@ -267,7 +271,7 @@ def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = Non
     split = beauty_split(path)
     e = epochs or (3 if quick else 30)
     out, fitted = {"sasrec-published": {"recall@10": 0.0605, "ndcg@10": 0.0318}}, {}
-    for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}),
+    for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}), ("seqknn", {}),
                          ("ease", {"half_life": 1.0}),
                          ("bpr", {"epochs": 2 * e, "threads": 2, "half_life": 1.0}),
                          ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0}),
@@ -292,7 +296,7 @@ def run_ratings(folder: Path, quick: bool, progress: bool, epochs: int | None = 
     vecs = text_vectors(titles)
     e = epochs or (3 if quick else 30)
     out, fitted = {}, {}
-    for name, params in (("popularity", {}), ("itemknn", {}), ("ease", {}),
+    for name, params in (("popularity", {}), ("itemknn", {}), ("seqknn", {}), ("ease", {}),
                          ("bpr", {"epochs": 2 * e, "threads": 2}), ("hybrid", {"epochs": e, "threads": 2})):
         from recommender.models.base import make_model
 

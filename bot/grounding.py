@@ -7,15 +7,17 @@ A sentence is *supported* when
    sentence that merely sounds like the source ("…deemed unsuitable by the manufacturer's
    standards") is dropped, and
 3. every fact token in it — numbers, prices, percentages, times — occurs in the sources
-   (so "$19.99" or "60 days" cannot be made up even inside an otherwise similar sentence).
+   (so "$19.99" or "60 days" cannot be made up even inside an otherwise similar sentence), and
+4. it is a sentence, not a fragment: a heading or list stub the model echoes ("1-Year Harbor
+   Lane", "PayPal") is not an answer, however well it matches (fewer than ``MIN_WORDS`` words).
 
 Unsupported sentences are dropped; each kept sentence is cited with the source it is
 closest to. When nothing survives, the caller abstains or answers extractively.
 
 Example::
 
-    >>> facts("Returns are free within 30 days; express costs $9.99.")
-    {'30', '9.99'}
+    >>> sorted(facts("Returns are free within 30 days; express costs $9.99."))
+    ['30', '9.99']
 """
 
 from __future__ import annotations
@@ -34,6 +36,18 @@ _DONT_KNOW = re.compile(
 
 
 _WORDS = re.compile(r"[a-z][a-z']+")
+_TOKENS = re.compile(r"[A-Za-z0-9$€£¥₹][A-Za-z0-9'.,$%-]*")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+MIN_WORDS = 4  # a generated "sentence" shorter than this is a fragment (Latin-script text only)
+
+
+def is_fragment(sentence: str) -> bool:
+    """Fewer than :data:`MIN_WORDS` words (Chinese text, which has no spaces, is never a fragment here).
+
+    >>> is_fragment("1-Year Harbor Lane"), is_fragment("Returns are free within 30 days.")
+    (True, False)
+    """
+    return not _CJK.search(sentence) and len(_TOKENS.findall(sentence)) < MIN_WORDS
 STOPWORDS = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
     "these those you your yours we our us they their them he she his her i me my mine can could will would "
@@ -117,6 +131,8 @@ class GroundingChecker:
             overlap = len(words & vocab) / len(words) if words else 0.0
             if _DONT_KNOW.search(sentence):
                 checked.append(CheckedSentence(sentence, False, owner[best], sim, "says it does not know"))
+            elif is_fragment(sentence):
+                checked.append(CheckedSentence(sentence, False, owner[best], sim, "a fragment, not a sentence"))
             elif missing:
                 checked.append(CheckedSentence(sentence, False, owner[best], sim, f"unsupported facts {sorted(missing)}"))
             elif overlap < self.lexical_min:

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from desk.escalation import reason_label
+
 
 def since_reset(turns: list) -> list:
     """Turns after the last reopen (a resolved case starts the conversation afresh)."""
@@ -97,7 +99,7 @@ def packet(turn, signals: list, reason: str, events: list) -> dict:
     shown += [r["title"] for r in turn.recommendations or []]
     evs = [dict(e) if isinstance(e, dict) else {"item_id": e[0], "type": e[1]} for e in events][-20:]
     return {
-        "summary": f"{reason}. The customer first wrote: \"{first[:200]}\"; latest: \"{text[:200]}\".",
+        "summary": f"{reason_label(reason).capitalize()}. The customer first wrote: \"{first[:200]}\"; latest: \"{text[:200]}\".",
         "reason": reason,
         "intents": [s.intent for s in signals if s.intent],
         "sentiment_timeline": timeline,

@@ -165,6 +165,53 @@ REASON_GROUP = {"purchase": "history", "cart": "history", "view": "history", "ta
                 "also_bought": "also_bought", "alternative": "alternative", "popular": "popular"}
 
 
+# Chinese labels of catalogue attribute names that the spec answers (bot.answers.facts.ATTR_ZH)
+# have no label of their own for, so a Chinese reply never shows "keep warm: 60 min".
+ATTRIBUTE_LABEL_ZH = {
+    "adapter": "适配器", "adjustable": "可调节", "altitude hold": "定高", "app control": "应用控制",
+    "attachments": "配件", "bag": "收纳袋", "balls": "球", "bands": "弹力带数量", "blade": "刀刃",
+    "brush heads": "刷头", "burners": "炉头", "c-wire": "C 线", "cable": "线长", "camera": "摄像头",
+    "carafe": "咖啡壶", "channels": "声道", "charges": "可充设备", "closure": "鞋扣", "coding cards": "编程卡",
+    "compatible": "适用", "construction": "工艺", "converts to handheld": "可转手持", "core": "拍芯",
+    "cover": "枕套", "cup holder": "杯架", "cushion": "缓震", "dishwasher safe basket": "炸篮可洗碗机清洗",
+    "display stand": "展示架", "drop": "前后掌落差", "energy monitoring": "用电监测", "experiments": "实验数量",
+    "field of view": "视角", "film": "相纸", "filter": "滤网", "flash": "闪光灯", "flavors": "口味",
+    "foldable plug": "可折叠插头", "force feedback": "力反馈", "fragrance free": "无香精", "frother": "打奶器",
+    "fuel": "燃料", "functions": "功能", "games": "游戏数量", "gps": "GPS 定位", "grinder": "磨豆器", "guards": "限位梳",
+    "hair type": "适用发质", "handheld": "掌机模式", "handheld only": "仅掌机模式", "handle": "刀柄",
+    "heatsink": "散热片", "height": "高度", "hikes": "徒步路线", "holds": "可收纳", "hydration compatible": "兼容水袋",
+    "illustrations": "插图", "increments": "调节档数", "induction": "适用电磁炉", "inseam": "内长", "jar": "杯容量",
+    "juice groove": "导流槽", "keep warm": "保温", "key ingredient": "主要成分", "laptop sleeve": "电脑隔层",
+    "light": "灯光", "lights": "灯", "locks": "锁扣", "microphone": "麦克风", "mips": "MIPS 防护", "modes": "模式",
+    "motion controls": "体感操作", "multiroom": "多房间", "navigation": "导航", "night vision": "夜视",
+    "noise cancelling": "降噪", "origin": "产地", "output": "输出功率", "oven safe": "烤箱耐温", "pack": "数量",
+    "packable": "可收纳", "paddles": "球拍", "pan and tilt": "云台转动", "pedals": "踏板", "pfas free": "不含 PFAS",
+    "pocket depth": "床笠深度", "pockets": "口袋", "ports": "接口", "power bank": "充电宝功能", "presets": "预设程序",
+    "pressure": "压力", "programmable": "可预约", "programs": "程序", "r-value": "R 值", "rain cover": "防雨罩",
+    "read speed": "读取速度", "recipes": "食谱数量", "red light": "红光", "region": "地区", "resistance": "阻力",
+    "roast": "烘焙度", "scale": "比例", "screen free": "无屏幕", "season": "季节", "self-empty": "自动集尘",
+    "settings": "档位", "setup": "搭建方式", "shape": "形状", "shots": "张数", "silicone free": "不含硅",
+    "skin type": "适用肤质", "slots": "烤槽", "sole": "鞋底", "speed class": "速度等级", "spf": "SPF 防晒",
+    "stabilisation": "防抖", "strap": "绑带", "subscription": "订阅", "subwoofer": "低音炮", "sulfate free": "无硫酸盐",
+    "surface": "表面", "temperature control": "控温", "thickness": "厚度", "timer": "计时器", "turbo": "连发",
+    "type": "类型", "upf": "UPF 防晒", "use": "适用场地", "vegan": "纯素", "visor": "帽檐", "voice assistant": "语音助手",
+    "volume limit": "音量上限", "waist": "腰围", "wash": "水洗色", "washable": "可水洗", "water friendly": "可沾水",
+    "water tank": "水箱", "weight capacity": "承重", "weight range": "重量范围", "width": "鞋宽",
+}
+
+
+def attribute_label(name: str, lang: str, own: dict | None = None) -> str:
+    """The label of a catalogue attribute in ``lang``: ``own`` (name → label) first, then
+    :data:`ATTRIBUTE_LABEL_ZH` for Chinese, else the attribute's own name.
+
+    >>> attribute_label("keep warm", "zh"), attribute_label("keep warm", "en"), attribute_label("colour", "zh")
+    ('保温', 'keep warm', 'colour')
+    """
+    if own and name in own:
+        return own[name]
+    return ATTRIBUTE_LABEL_ZH.get(name.lower(), name) if lang == "zh" else name
+
+
 def local(table: dict, lang: str) -> str:
     """``table``'s text in ``lang``, else in English.
 

@@ -79,7 +79,7 @@ def merge_by_rank(primary: list[str], extra: list[str], judge: dict[str, float],
     return out
 
 
-def rank_score(rank: int, abstain_below: float, direct_above: float) -> float:
+def rank_score(rank: int, abstain_below: float, direct_above: float, step: float = 0.25) -> float:
     """The score of a source found only by the multilingual model, from its rank there (1 = best).
 
     Its raw cosines are not comparable to MiniLM's and separate right from wrong thinly, so
@@ -87,11 +87,15 @@ def rank_score(rank: int, abstain_below: float, direct_above: float) -> float:
     and answering verbatim (enough to be answered from, never a verbatim FAQ hit), the next
     ones less.
 
+    ``step``: how much of the way down to ``abstain_below`` each further rank goes.
+
     >>> round(rank_score(1, 0.42, 0.70), 3), round(rank_score(3, 0.42, 0.70), 3)
     (0.56, 0.49)
+    >>> round(rank_score(2, 0.42, 0.70, step=1.0), 3)
+    0.42
     """
     top = (abstain_below + direct_above) / 2
-    return float(top - (rank - 1) * (top - abstain_below) / 4)
+    return float(top - (rank - 1) * (top - abstain_below) * step)
 
 
 class LexicalIndex:
@@ -115,7 +119,8 @@ class LexicalIndex:
         self._fitted = PerRevision(store, self._fit)  # (vectorizer, matrix, docs)
 
     def _fit(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from bot.intents import cache_dir_of
+        from knowledge.char_tfidf import CharTfidf  # scikit-learn's fit, read back from disk
 
         docs = [
             Document(page_content=rec.text, metadata=rec.metadata, id=rec.id)
@@ -124,15 +129,38 @@ class LexicalIndex:
         ]
         if not docs:
             return None, None, []
-        vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
-        matrix = vec.fit_transform([self._PUNCT.sub("", d.page_content) for d in docs])
-        return vec, matrix, docs
+        from knowledge.lang import zh_terms
+
+        # CJK characters (Traditional folded to Simplified) one and two at a time, Latin words whole.
+        vec = CharTfidf.cached([d.page_content for d in docs], zh_terms, (1, 1), cache_dir_of(self.store))
+        return vec, None, docs
+
+    @staticmethod
+    def coverage(vec, query: str) -> float:
+        """The share of the question's TF-IDF weight (its L2 norm) that the Chinese records' terms
+        carry. A term no record has (a product's English name in "Sonora Quiet 700 降噪耳机多少钱")
+        weighs as the rarest term would; without it, a question whose distinctive words are all
+        unknown here would be matched on what is left ("多少钱" → "礼品包装多少钱")."""
+        from collections import Counter
+
+        from knowledge.lang import zh_terms
+
+        known = unknown = 0.0
+        top_idf = float(np.max(vec.idf_)) if len(vec.idf_) else 1.0
+        for term, n in Counter(zh_terms(query)).items():
+            col = vec.vocabulary_.get(term)
+            weight = (1.0 + np.log(n)) * (vec.idf_[col] if col is not None else top_idf)
+            if col is None:
+                unknown += weight ** 2
+            else:
+                known += weight ** 2
+        return float(np.sqrt(known / (known + unknown))) if known else 0.0
 
     def search(self, query: str, k: int, abstain_below: float, direct_above: float) -> list[Hit]:
-        vec, matrix, docs = self._fitted.get()
+        vec, _, docs = self._fitted.get()
         if vec is None:
             return []
-        sims = (vec.transform([self._PUNCT.sub("", query)]) @ matrix.T).toarray()[0]
+        sims = vec.scores(query) * self.coverage(vec, query)
         slope = (direct_above - abstain_below) / (self.ZH_DIRECT - self.ZH_ABSTAIN)
         order = np.argsort(-sims)[:k]
         return [Hit(docs[i], float(abstain_below + (sims[i] - self.ZH_ABSTAIN) * slope)) for i in order]
@@ -140,8 +168,7 @@ class LexicalIndex:
 
 @dataclass
 class _CharFit:
-    vectorizer: object
-    matrix: object  # TF-IDF rows, one per record
+    tfidf: object  # knowledge.char_tfidf.CharTfidf, one row per record
     vectors: np.ndarray  # the records' stored (dense) embeddings, one per row
     docs: list[Document]
     row: dict[str, int]  # record id → row
@@ -160,16 +187,16 @@ class CharIndex:
         self._fitted = PerRevision(store, self._fit)
 
     def _fit(self) -> _CharFit | None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from bot.intents import cache_dir_of
+        from knowledge.char_tfidf import CharTfidf  # scikit-learn's fit, read back from disk
 
         records = self.store.records(where=NOT_ZH, embeddings=True)
         if not records:
             return None
         docs = [Document(page_content=r.text, metadata=r.metadata, id=r.id) for r in records]
-        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
-        matrix = vec.fit_transform([d.page_content for d in docs])
+        tfidf = CharTfidf.cached([d.page_content for d in docs], "char_wb", (3, 5), cache_dir_of(self.store))
         vectors = np.asarray([r.embedding for r in records], dtype=np.float32)
-        return _CharFit(vec, matrix, vectors, docs, {r.id: i for i, r in enumerate(records)})
+        return _CharFit(tfidf, vectors, docs, {r.id: i for i, r in enumerate(records)})
 
     def get(self) -> _CharFit | None:
         return self._fitted.get()
@@ -179,7 +206,7 @@ class CharIndex:
         fit = self.get()
         if fit is None:
             return np.zeros(0)
-        return (fit.vectorizer.transform([query]) @ fit.matrix.T).toarray()[0]
+        return fit.tfidf.scores(query)
 
 
 class Retriever:
@@ -194,6 +221,7 @@ class Retriever:
     # index (unrelated questions: 0.25-0.34 on the demo store; on-topic ones: 0.37 and up).
     # A floor for "nothing at all", not a threshold between right and wrong: those gaps are thin.
     ML_NOTHING = 0.35
+    ML_STEP = 1.0  # the score of the multilingual model's rank n: best, then abstain_below at rank 2 (rank_score)
 
     def __init__(self, store, top_k: int = 5, intent_weight: float = 0.5, thresholds: tuple[float, float] = (0.42, 0.70),
                  *, lexical_weight: float | None = None, multilingual="auto", settings=None):
@@ -369,7 +397,10 @@ class Retriever:
         ml_order = ml_order[:k]
         nothing = self._nothing(ml_best) and not lexical_order
         for rank, doc_id in enumerate(ml_order, start=1):
-            score = self.thresholds[0] - 0.1 if nothing else rank_score(rank, *self.thresholds)
+            # Below its best, the multilingual model's order says little (its cosines separate thinly):
+            # what it alone ranks second or lower stays a candidate to list, not one to answer from
+            # beside the best (a Chinese entry's characters would otherwise outvote an English answer).
+            score = self.thresholds[0] - 0.1 if nothing else rank_score(rank, *self.thresholds, step=self.ML_STEP)
             if doc_id in grouped:  # the character score, when characters found it, else its rank's
                 grouped[doc_id].score = max(grouped[doc_id].score, score)
             else:

@@ -23,10 +23,15 @@ _GREETING = re.compile(
 )
 _RECOMMEND = re.compile(
     r"\b(recommend|recommendation|suggest|suggestion|gift ideas?|what should i (buy|get)|looking for (a|an|some)|"
-    r"anything (like|similar)|similar to|you might like|show me (some|a few))\b|推荐|有什么好|"
-    r"^\s*(有没有|有什么)?适合.{1,12}的|想买|想要[一个款]|有没有(什么|好)",
+    r"anything (like|similar)|similar to|you might like|show me (some|a few))\b|推[荐薦]|有[什甚][么麼]好|"
+    r"^\s*(有没有|有沒有|有什么|有什麼)?[适適]合.{1,12}的|想[买買]|想要[一个個款]|有[没沒]有(什[么麼]|好)",
     re.I,
 )
+# Chinese ways of asking which product to pick ("帮我挑一个帐篷", "哪款耳机好"), unless it is a
+# shipping, payment or return option that is being picked ("选哪种配送方式").
+_PICK_ZH = re.compile(r"(帮|幫|给|給)(我|忙)?(挑|[选選])|[挑选選]一?[款个個件双雙台部把]|"
+                      r"哪(一)?[款个個种種][^，。？?,]{0,8}(比[较較])?(好|值得|适合|適合)|[买買]哪[个個款种種一]")
+_NOT_PICK_ZH = re.compile(r"[颜顏]色|尺[码碼寸]|配送|快[递遞]|物流|付款|支付|方式|退[货貨款换換]|[订訂]单|[运運]费|地址|密码|密碼|账户|帳戶")
 
 
 def route(message: str) -> str | None:
@@ -39,7 +44,7 @@ def route(message: str) -> str | None:
 
     if human_request(message):
         return "contact_human_agent"
-    if _RECOMMEND.search(message):
+    if _RECOMMEND.search(message) or (_PICK_ZH.search(message) and not _NOT_PICK_ZH.search(message)):
         return "recommend"
     return None
 

@@ -75,6 +75,7 @@ class ChatService:
         self._retriever: Retriever | None = None
         self.ready = False
         self.warm_timings: dict[str, float] = {}
+        self.warm_cpu: dict[str, float] = {}  # CPU seconds of each load, on the thread it ran on
 
     @property
     def settings(self):
@@ -103,15 +104,19 @@ class ChatService:
 
     def warm(self) -> None:
         """Load every model now (the first shopper should not wait for it); ``warm_timings`` says
-        what took how long (seconds from its own start; ``ready``: from the call to ``ready``).
+        what took how long (seconds from its own start; ``ready``: from the call to ``ready``),
+        ``warm_cpu`` the CPU seconds each load spent on its thread.
 
         The loads run on threads, as they depend on each other: the chat model (llama.cpp reads
         its file outside the GIL), the knowledge store (Chroma) and then what retrieval derives
-        from it, the multilingual encoder (numpy), the recommender, and on this thread the embedder then the
+        from it, the multilingual encoder (numpy), and on this thread the embedder then the
         sentiment models (torch). ``ready`` turns true once everything a turn needs is loaded,
-        while the chat model may still be loading (a turn that asks it waits for it); ``warm``
-        returns when all is loaded. A load that fails on a thread is retried here once, so an
-        error is raised on the caller's thread."""
+        while the chat model may still be loading (a turn that asks it waits for it); the
+        recommender loads after that, on a thread of its own, so that it does not compete with
+        the loads a first answer needs: a turn that shows products before it is loaded waits for
+        it (its methods load it first), it never gets other products. ``warm`` returns when all
+        is loaded. A load that fails on a thread is retried here once, so an error is raised on
+        the caller's thread."""
         parts = self.components
         started = time.perf_counter()
         failed: list[tuple[str, object]] = []
@@ -128,9 +133,7 @@ class ChatService:
             step("retrieval", self.retriever.warm)  # intents, lexical and multilingual indexes
 
         threads = [threading.Thread(target=step, args=("llm", parts.llm.warm), name="kefu-warm-llm", daemon=True),
-                   threading.Thread(target=store_side, name="kefu-warm-store", daemon=True),
-                   threading.Thread(target=step, args=("recommender", parts.recommender.ready),
-                                    name="kefu-warm-recommender", daemon=True)]
+                   threading.Thread(target=store_side, name="kefu-warm-store", daemon=True)]
         multilingual = self._multilingual_warm()
         if multilingual is not None:
             threads.append(threading.Thread(target=step, args=("multilingual", multilingual),
@@ -145,7 +148,16 @@ class ChatService:
         self._retry(failed, keep=("llm",))
         self.ready = True
         self.warm_timings["ready"] = round(time.perf_counter() - started, 4)
+        later = threading.Thread(target=step, args=("recommender", parts.recommender.ready),
+                                 name="kefu-warm-recommender", daemon=True)
+        later.start()
         threads[0].join()
+        later.join()
+        try:
+            self._retry(failed, keep=("llm",))  # the recommender
+        except BaseException:
+            self.ready = False  # no recommender: not ready, as when it loaded before ``ready``
+            raise
         self._retry(failed)
         self.catalogue.warm()  # the cross-lingual title vectors, on a background thread
 
@@ -168,11 +180,12 @@ class ChatService:
             self._timed(name, load)
 
     def _timed(self, name: str, load) -> None:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             load()
         finally:
             self.warm_timings[name] = round(time.perf_counter() - started, 4)
+            self.warm_cpu[name] = round(time.thread_time() - cpu, 4)
 
     # -- one turn -------------------------------------------------------------------------
     def validate(self, message) -> str:

@@ -75,6 +75,24 @@ class Decision:
     detail: str = ""
 
 
+# What a person reads for each rule name (the handoff packet's summary, the staff console).
+REASON_LABELS = {
+    "human_request": "asked for a person",
+    "threat": "threat",
+    "profanity": "profanity",
+    "negative_streak": "very unhappy",
+    "negative_trend": "mood falling",
+    "complaint": "complaint",
+    "abstentions": "bot could not answer",
+    "repeated_question": "asked again",
+}
+
+
+def reason_label(reason: str) -> str:
+    """``"human_request"`` → ``"asked for a person"``; an unknown rule name as words."""
+    return REASON_LABELS.get(reason or "", (reason or "").replace("_", " "))
+
+
 # --- phrase lists ------------------------------------------------------------------------
 # Nouns for "a human" after talk/speak/connect…; qualifiers make a person noun a request.
 _PEOPLE = (

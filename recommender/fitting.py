@@ -10,7 +10,8 @@ fitted on the same split and the one with the best validation NDCG@20 is served.
 baselines (popularity, item-kNN) are candidates, so on the store's own data the served
 model is never worse than them on validation — a shop whose text says little gets item-kNN
 or EASE rather than a hybrid that leans on text, and a log whose order tells what comes next
-(next-item data) gets SASRec; the z-scored blend of the two best candidates
+(next-item data) gets sequential item-kNN or SASRec; a model that tunes itself on the split
+(seqknn) records its choice in ``fit_info["chosen_params"]`` and the refit keeps it; the z-scored blend of the two best candidates
 (:mod:`recommender.models.blend`, its weight on the same split) competes too (served only
 when strictly better on validation). ``python -m recommender.evaluate`` reports this choice
 as ``default``, made the same way on its own validation split.
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 #: What ``auto`` chooses from, cheapest first (ties go to the cheaper model).
-AUTO_CANDIDATES = ("popularity", "itemknn", "ease", "hybrid", "sasrec")
+AUTO_CANDIDATES = ("popularity", "itemknn", "seqknn", "ease", "hybrid", "sasrec")
 #: The blend of the two best candidates, offered to ``auto`` after them (:func:`blend_best`).
 BLEND = "blend"
 BLEND_EXCLUDED = ("popularity",)
@@ -86,6 +87,7 @@ def _chosen_params(model, params: dict | None) -> dict:
     if hasattr(model, "chosen_params"):  # the blend: its members' choices and its weight
         return {**out, **model.chosen_params()}
     info = model.fit_info
+    out.update(info.get("chosen_params") or {})  # what a model chose on validation itself (seqknn)
     if info.get("best_epoch") and "epochs" in model.params:
         out["epochs"] = int(info["best_epoch"])
     if "l2" in model.params and info.get("l2"):

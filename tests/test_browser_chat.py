@@ -97,6 +97,10 @@ def test_handoff_round_trip_in_the_widget_at_360px(browser, app_url):
     page.locator("#kefu-box textarea").wait_for(timeout=30_000)
     ask(page, "I want to talk to a human please")
     wait_for(lambda: "queue" in page.locator("#kefu-chat").inner_text(), what="the queue notice")
+    # the final message (with its no-rating marker), not a streamed part of it: a loaded box showed the
+    # text a moment before the marker, with the buttons still there
+    page.locator("#kefu-chat .kefu-norate").first.wait_for(state="attached", timeout=20_000)
+    time.sleep(0.3)
     assert page.locator('button[aria-label="Like"]:visible').count() == 0  # nothing to rate on a queue notice
     assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     page.screenshot(path=str(ARTIFACTS / "widget-360-queued.png"))

@@ -54,7 +54,7 @@ def test_warm_loads_every_part_and_then_answers(service_with):
     assert svc.ready
     assert {"llm", "embedder", "knowledge", "catalogue", "retrieval", "sessions", "sentiment", "recommender",
             "ready"} <= set(svc.warm_timings)
-    assert rec.threads == ["kefu-warm-recommender"]  # loaded beside the others, not after them
+    assert rec.threads == ["kefu-warm-recommender"]  # on a thread of its own, not the caller's
     reply = svc.turn("How long does standard delivery take?")
     assert not reply.abstained and reply.sources
 
@@ -220,11 +220,12 @@ from knowledge.embedder import SentenceTransformerEmbedder, bundled_embedder_pat
 texts = ["How long does standard shipping take?", "  padded  ", "退货政策是什么？", "word " * 400, ""]
 emb = SentenceTransformerEmbedder(bundled_embedder_path())
 vecs = emb.encode(texts)
-print(json.dumps({"st": "sentence_transformers" in sys.modules, "dim": emb.dimension, "vecs": vecs.tolist()}))
+print(json.dumps({"st": "sentence_transformers" in sys.modules, "tf": "transformers" in sys.modules,
+                  "dim": emb.dimension, "vecs": vecs.tolist()}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["st"] is False and got["dim"] == 384
+    assert got["st"] is False and got["tf"] is False and got["dim"] == 384  # torch alone
     from sentence_transformers import SentenceTransformer
 
     from knowledge.embedder import bundled_embedder_path
@@ -294,9 +295,75 @@ class Held(FakeRecommender):
     def __init__(self):
         super().__init__()
         self.release = threading.Event()
+        self.loaded = False
 
     def ready(self) -> None:
         assert self.release.wait(30)
+        self.loaded = True
+
+
+class HeldSentiment:
+    """The fake sentiment model, whose first use waits until released."""
+
+    def __init__(self):
+        from bot.sentiment import make_sentiment_model
+
+        self.model = make_sentiment_model("fake")
+        self.release = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def score(self, text):
+        assert self.release.wait(30)
+        return self.model.score(text)
+
+
+def _wait_until(predicate, seconds: float = 15.0) -> bool:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return True
+        threading.Event().wait(0.05)
+    return predicate()
+
+
+def test_ready_does_not_wait_for_the_recommender_and_a_product_turn_waits_for_it(service_with):
+    rec = Held()
+    svc = service_with(rec)
+    warm = threading.Thread(target=svc.warm, daemon=True)
+    warm.start()
+    assert _wait_until(lambda: svc.ready)  # a first answer can be given while the recommender loads
+    assert not rec.loaded and warm.is_alive()  # warm itself returns only when everything is loaded
+    reply = svc.turn("How long does standard delivery take?")
+    assert not reply.abstained and reply.sources
+    rec.release.set()
+    warm.join(30)
+    assert not warm.is_alive() and rec.loaded and "recommender" in svc.warm_timings
+
+
+def test_a_recommender_call_during_its_load_waits_for_the_loaded_model(settings, monkeypatch):
+    from recommender.service import RecommenderService
+
+    release, started = threading.Event(), threading.Event()
+
+    def slow_load(self):
+        started.set()
+        assert release.wait(30)
+        self.products = {"p1": {"item_id": "p1", "title": "Thing"}}
+
+    monkeypatch.setattr(RecommenderService, "_load", slow_load)
+    rec = RecommenderService(settings)
+    loader = threading.Thread(target=rec.ready, daemon=True)
+    loader.start()
+    assert started.wait(10)
+    got: list = []
+    asker = threading.Thread(target=lambda: got.append(rec.item("p1")), daemon=True)
+    asker.start()
+    asker.join(0.3)
+    assert asker.is_alive() and not got  # waits: never an answer from a half-loaded recommender
+    release.set()
+    asker.join(10)
+    assert got and got[0] is not None and got[0]["title"] == "Thing"
 
 
 def test_the_app_warms_from_creation_and_health_says_loading_until_ready(settings, shop_dir, knowledge):
@@ -305,8 +372,8 @@ def test_the_app_warms_from_creation_and_health_says_loading_until_ready(setting
     from app import create_app
 
     ingest(knowledge, [shop_dir], progress=False)
-    rec = Held()
-    svc = ChatService(settings, llm=FakeLLM(), knowledge=knowledge, embedder=knowledge.embedder, recommender=rec)
+    rec = HeldSentiment()  # a part a first answer needs
+    svc = ChatService(settings, llm=FakeLLM(), knowledge=knowledge, embedder=knowledge.embedder, sentiment=rec)
     app = create_app(settings, svc, warm=True)
     with TestClient(app) as client:
         first = client.get("/healthz")

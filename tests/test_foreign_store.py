@@ -220,3 +220,84 @@ def test_the_store_loads_with_kefus_loaders(tmp_path):
     assert {d.metadata["kind"] for d in faq} == {"faq"}
     policy = load_file(store / "policies" / "service-guidelines.md", "policies/service-guidelines.md")
     assert any("90 days" in d.page_content for d in policy) and {d.metadata["kind"] for d in policy} == {"policy"}
+
+
+# --------------------------------------------------------------------------- the held-out set
+HELDOUT_MINIMUM = {"price": 15, "rating": 8, "spec": 15, "policy": 15, "follow_up": 10, "off_topic": 10,
+                   "not_carried": 8, "small_talk": 5, "complaint": 5}
+
+
+def test_small_talk_must_be_answered_without_a_price():
+    case = {"id": "s", "kind": "small_talk", "turns": ["hi there!"]}
+    assert fs.score_case(case, [api("Hello! How can I help you today?")], {})["passed"]
+    declined = fs.score_case(case, [api("I can only help with our shop.", abstained=True)], {})
+    assert not declined["passed"] and declined["false_decline"]
+    assert not fs.score_case(case, [api("Hi! The JBL Go 2 is ₹1,999.")], {})["passed"]
+    assert fs.summarise([declined])["false_declines"] == 1.0
+
+
+def test_complaint_is_a_fact_kind_judged_on_its_policy_words():
+    case = {"id": "c", "kind": "complaint", "turns": ["My JBL Go 2 arrived broken"], "product_id": "B07B88KQZ8",
+            "expect": [["replacement", "repair"]]}
+    assert fs.score_case(case, [api("Sorry! Contact us and we'll arrange a replacement.")], CATALOGUE)["passed"]
+    assert not fs.score_case(case, [api("The JBL Go 2 is ₹1,999.")], CATALOGUE)["passed"]
+    assert "complaint" in fs.FACT_KINDS
+
+
+def test_cheaper_than_needs_a_lower_price():
+    case = {"id": "f", "kind": "follow_up", "turns": ["How much is the JBL Go 2?", "is there a cheaper one?"],
+            "product_id": "B07B88KQZ8", "cheaper_than": "B07B88KQZ8"}
+    assert fs.score_case(case, [api("₹1,999"), api("Yes, the boAt Rockerz 450 is ₹1,220.")], CATALOGUE)["passed"]
+    assert not fs.score_case(case, [api("₹1,999"), api("The JBL Go 2 is ₹1,999.")], CATALOGUE)["passed"]
+    assert not fs.score_case(case, [api("₹1,999"), api("We have many speakers.")], CATALOGUE)["passed"]
+
+
+def test_load_sets():
+    both = fs.load_sets("both")
+    assert set(both) == {"main", "heldout"} and both["main"] == fs.load_cases()
+    with pytest.raises(ValueError):
+        fs.load_sets("everything")
+
+
+def test_heldout_file_is_well_formed_and_new():
+    cases = fs.load_cases(fs.HELDOUT)
+    counts = Counter(c["kind"] for c in cases)
+    assert len(cases) >= 80 and all(counts[k] >= n for k, n in HELDOUT_MINIMUM.items()), counts
+    main = fs.load_cases()
+    assert len({c["id"] for c in cases + main}) == len(cases) + len(main)
+    old_openings = {c["turns"][0].lower() for c in main}
+    old_products = {p for c in main for p in fs.case_products(c) + [c.get("neighbour_id")]}
+    for c in cases:
+        assert c["kind"] in HELDOUT_MINIMUM and c["turns"] and all(len(t) <= 120 for t in c["turns"]), c
+        assert c["turns"][0].lower() not in old_openings, c["id"]  # new phrasings ("and the price?" may recur)
+        assert not (set(fs.case_products(c) + [c.get("neighbour_id")]) - {None}) & old_products, c["id"]  # new products
+        assert set(c.get("fields", [])) <= set(fs.FIELD_NAMES), c
+        if c["kind"] in ("price", "rating"):
+            assert fs.case_products(c) and c["fields"], c
+        if c["kind"] in ("spec", "policy", "complaint"):
+            assert c["expect"], c
+        if c["kind"] == "follow_up":
+            assert 2 <= len(c["turns"]) <= 3 and (c.get("fields") or c.get("expect") or c.get("cheaper_than")), c
+        else:
+            assert len(c["turns"]) == 1, c
+    tiers = " ".join(t.lower() for c in cases if c["kind"] in ("policy", "follow_up") for t in c["turns"])
+    assert all(tier in tiers for tier in ("bronze", "silver", "gold", "guest"))
+
+
+def test_heldout_products_exist_and_not_carried_ones_do_not():
+    catalogue = _catalogue_or_skip()
+    names = [p["product_name"].lower() for p in catalogue.values()]
+    for c in fs.load_cases(fs.HELDOUT):
+        for pid in fs.case_products(c) + [c[k] for k in ("neighbour_id", "cheaper_than") if c.get(k)]:
+            assert pid in catalogue, (c["id"], pid)
+        if len(fs.case_products(c)) > 1:
+            values = {tuple(catalogue[p][f] for f in c.get("fields", [])) for p in fs.case_products(c)}
+            assert len(values) == 1, (c["id"], values)
+        if c["kind"] == "not_carried":
+            assert not any(_model(c["absent"]).search(n) for n in names), c["id"]
+            assert _model(c["absent"]).search(" ".join(c["turns"]).lower()), c["id"]
+        if c["kind"] == "spec":
+            text = " ".join(catalogue[p]["product_name"] + " " + catalogue[p]["about_product"]
+                            for p in fs.case_products(c)).lower()
+            for need in c["expect"]:
+                assert any(a.lower() in text for a in ([need] if isinstance(need, str) else need)), (c["id"], need)

@@ -70,6 +70,13 @@ def test_dont_know_sentence_is_not_an_answer(checker):
     assert not r.supported
 
 
+def test_echoed_heading_fragment_is_not_an_answer(checker):
+    (r,) = checker.check("Aurora Wireless Headphones [2]", SOURCES)
+    assert not r.supported and "fragment" in r.reason
+    (full,) = checker.check("Aurora Wireless Headphones by Lumo are in stock [2].", SOURCES)
+    assert "fragment" not in full.reason
+
+
 def test_empty_inputs(checker):
     assert checker.check("", SOURCES) == [] and checker.check("x y z", []) == []
 

@@ -12,7 +12,7 @@ from tests.recsys_fakes import A_ITEMS, B_ITEMS, FAST_PARAMS, TEXTS, checkerboar
 @pytest.fixture(scope="module", params=list(MODELS))
 def fitted(request):
     name = request.param
-    return make_model(name, **FAST_PARAMS[name]).fit(checkerboard(), item_texts=TEXTS)
+    return make_model(name, **FAST_PARAMS.get(name, {})).fit(checkerboard(), item_texts=TEXTS)
 
 
 def test_held_out_item_comes_first(fitted):

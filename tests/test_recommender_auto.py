@@ -24,7 +24,7 @@ def _sequences(n_users: int = 60, seed: int = 0) -> Interactions:
 
 def test_auto_picks_the_best_on_validation_and_never_a_worse_baseline():
     inter = _sequences()
-    params = {c: FAST_PARAMS[c] for c in AUTO_CANDIDATES}
+    params = {c: FAST_PARAMS.get(c, {}) for c in AUTO_CANDIDATES}
     model = fit_model(inter, {}, AUTO, params, show_progress=False)
     scores = model.fit_info["auto_validation_ndcg@20"]
     assert "hybrid" not in scores  # no item has text: the text model is not a candidate
@@ -35,7 +35,7 @@ def test_auto_picks_the_best_on_validation_and_never_a_worse_baseline():
 
 def test_select_model_scores_every_candidate_with_text():
     inter = checkerboard()
-    params = {c: FAST_PARAMS[c] for c in AUTO_CANDIDATES}
+    params = {c: FAST_PARAMS.get(c, {}) for c in AUTO_CANDIDATES}
     mask = np.zeros(len(inter), dtype=bool)
     mask[-1] = True
     name, model, scores = select_model(inter.subset(~mask), inter.subset(mask), TEXTS, params)

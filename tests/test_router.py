@@ -14,7 +14,10 @@ from bot.router import intent_from_sources, resolve_followup, route
         ("let me talk to a real person", "contact_human_agent"), ("I want to speak with an agent", "contact_human_agent"),
         ("转人工", "contact_human_agent"),
         ("can you recommend a racing game?", "recommend"), ("any gift ideas for my dad?", "recommend"),
-        ("给我推荐一款耳机", "recommend"),
+        ("给我推荐一款耳机", "recommend"), ("推薦一款跑鞋", "recommend"), ("PS5 手柄推荐哪个", "recommend"),
+        ("有没有适合送礼的耳机推荐", "recommend"), ("帮我挑一个帐篷", "recommend"), ("幫我選一款耳機", "recommend"),
+        ("哪款耳机比较好", "recommend"), ("买哪个手柄好", "recommend"),
+        ("选哪种配送方式", None), ("哪种付款方式比较好", None), ("哪个颜色好看", None), ("我的订单在哪", None),
         ("where is my order?", None), ("hi, where is my order?", None), ("is this a real leather wallet?", None),
     ],
 )

@@ -93,21 +93,62 @@ def reply_markdown(text: str) -> str:
     return safe_markdown(cjk_spacing(text))
 
 
-def snippet_text(snippet: str, title: str = "", n: int = 110) -> str:
+def snippet_text(snippet: str, title: str = "", n: int = 110, lang: str = "en") -> str:
     """A source's snippet as plain text for the sources list: Markdown marks and links removed (the list
     is HTML, where ``**`` would show as such), a leading repeat of the title dropped, Chinese spacing
-    mended, cut to ``n`` characters.
+    mended, a product's catalogue record as its facts (:func:`product_snippet`, labelled in ``lang``),
+    cut to ``n`` characters.
 
     >>> snippet_text("可在 **签收后 30 天内** 退货，见[帮助](/help)")
     '可在签收后 30 天内退货，见帮助'
-    >>> snippet_text("Turbo Karts (PS4) by Pixel Harbor. Price: $19.99.", "Turbo Karts (PS4)")
-    'by Pixel Harbor. Price: $19.99.'
+    >>> snippet_text("Turbo Karts (PS4) by Pixel Harbor Category: Video Games > racing. Price: $19.99.", "Turbo Karts (PS4)")
+    'Pixel Harbor · $19.99'
     """
     text = _SNIPPET_MARK.sub("", _SNIPPET_LINK.sub(r"\1", snippet or ""))
     text = cjk_spacing(" ".join(text.split()))
     if title and text.startswith(title) and len(text) > len(title) + 1:
         text = text[len(title):].lstrip(" -—:·")
-    return short(text, n)
+    return short(product_snippet(text, lang) or text, n)
+
+
+# A product source's snippet is the catalogue record as indexed (knowledge.catalogue.product_text):
+# "<title> by <brand> Category: A > b. Price: $19.99. In stock: 186 units. Rating: 4.1 out of 5. k: v; k: v. <description>".
+_PRODUCT_FACTS = re.compile(
+    r"^(?:by (?P<brand>.+?)(?<!\.) )?(?=Category:|Price:|In stock:|Out of stock|Rating:)"
+    r"(?:Category: (?P<category>[^.]*)\.\s*)?"
+    r"(?:Price: (?P<price>\S+(?: \([^)]*\))?)\.\s*)?"
+    r"(?:(?:In stock: (?P<stock>\d+) units?|(?P<out>Out of stock))\.\s*)?"
+    r"(?:Rating: (?P<rating>[\d.]+) out of 5(?: \([^)]*\))?\.\s*)?"
+)
+_ATTRIBUTES = re.compile(r"^(?:[\w ./&-]{1,40}: [^;:]*?; )*[\w ./&-]{1,40}: [^;:]*?\.(?:\s+|$)")
+_PRODUCT_WORDS = {
+    "en": {"stock": "{n} in stock", "out": "out of stock", "rating": "rated {r}/5"},
+    "zh": {"stock": "库存 {n} 件", "out": "缺货", "rating": "评分 {r}/5"},
+}
+
+
+def product_snippet(text: str, lang: str = "en") -> str | None:
+    """A product record's facts as a short line a shopper reads, or None when ``text`` is not one.
+
+    >>> product_snippet("by Sony Category: Consoles > consoles. Price: $499.99. In stock: 1 units. "
+    ...                 "Rating: 4.8 out of 5. platform: PS5; color: white. Sony's current home console.")
+    "Sony · $499.99 · 1 in stock · rated 4.8/5 — Sony's current home console."
+    >>> product_snippet("Price: ₹399 (list price ₹1,099, 64% off). Out of stock.", "zh")
+    '₹399 (list price ₹1,099, 64% off) · 缺货'
+    >>> product_snippet("Report it within 7 days of delivery.") is None
+    True
+    """
+    m = _PRODUCT_FACTS.match(text)
+    if not m or not any(m.group(k) for k in ("price", "stock", "out", "rating")):
+        return None
+    words = _PRODUCT_WORDS.get(lang, _PRODUCT_WORDS["en"])
+    facts = [m.group("brand"), m.group("price"),
+             words["stock"].format(n=m.group("stock")) if m.group("stock") else None,
+             words["out"] if m.group("out") else None,
+             words["rating"].format(r=m.group("rating")) if m.group("rating") else None]
+    rest = _ATTRIBUTES.sub("", text[m.end():], count=1).strip()
+    line = " · ".join(f for f in facts if f)
+    return f"{line} — {rest}" if rest else line
 
 
 def short(text: str, n: int) -> str:
@@ -134,11 +175,12 @@ def format_reply(reply: dict, lang: str | None = None) -> str:
     lang = lang or reply_lang(reply)
     text = reply_markdown(reply["reply"])
     if reply.get("sources"):
-        items = "<br>".join(
-            f"[{n}] <b>{html.escape(s['title'])}</b> — {html.escape(snippet_text(s.get('snippet', ''), s['title']))}"
+        items = "".join(
+            f"<span class='kefu-source'>[{n}] <b>{html.escape(s['title'])}</b> — "
+            f"{html.escape(snippet_text(s.get('snippet', ''), s['title'], lang=lang))}</span>"
             for n, s in enumerate(reply["sources"], start=1)
         )
-        text += f"\n\n<div class='kefu-sources'>{html.escape(local(SOURCES_LABEL, lang))}<br>{items}</div>"
+        text += f"\n\n<div class='kefu-sources'>{html.escape(local(SOURCES_LABEL, lang))}{items}</div>"
     handed = (reply.get("handoff") or {}).get("state") not in (None, "bot")
     if handed and not any(mark in text for mark in HANDOFF_MARK.values()):
         text += f"\n\n*{local(HANDOFF_NOTE, lang)}*"

@@ -35,6 +35,7 @@ import html
 import logging
 
 from bot.turn import HANDED_OFF
+from web.fonts import FONT_CSS
 from web.chat_render import (
     cards_html,
     chat_error,
@@ -56,31 +57,45 @@ EXAMPLES = [
     "Can you recommend a racing game for PS4 under $40?",
     "How do I reset my password?",
 ]
+# Shown instead of EXAMPLES where the browser's language is Chinese (the page's labels follow it too).
+EXAMPLES_ZH = [
+    "标准配送需要多长时间？",
+    "退货政策是什么？",
+    "推荐一款适合十岁孩子的赛车游戏",
+    "PS5 光驱版多少钱？",
+]
 POLL_SECONDS = 2.0
 # gr.BrowserState encrypts in the browser with a key it sends to the page, so the key protects
 # nothing; a fixed one lets every replica and restart read what another stored.
 BROWSER_SECRET = "kefu-session-v1"
 
-CSS = """
+CSS = FONT_CSS + """
 .kefu-banner {background:#fde8e8;color:#8a1c1c;border:1px solid #f5b5b5;border-radius:8px;padding:10px 14px;}
-.kefu-cards-title {font-size:12px;font-weight:600;color:var(--body-text-color-subdued);margin:2px 2px 6px}
+/* secondary text: the body colour, faded, so it stays readable on light and dark themes (the theme's
+   "subdued" grey was 1.8:1 on the bubbles) */
+.kefu-cards-title {font-size:12px;font-weight:600;color:var(--body-text-color);opacity:.75;margin:2px 2px 6px}
 .kefu-cards {display:flex;gap:8px;overflow-x:auto;padding-bottom:2px}
-.kefu-card {flex:0 0 170px;text-align:left;border:1px solid var(--border-color-primary);border-radius:10px;padding:8px 10px;
-            background:var(--background-fill-secondary);font-size:12.5px;cursor:pointer;color:inherit;font-family:inherit}
+.kefu-card {flex:0 0 170px;display:flex;flex-direction:column;justify-content:flex-start;align-items:stretch;
+            text-align:left;border:1px solid var(--border-color-primary);border-radius:10px;padding:8px 10px;
+            background:var(--background-fill-secondary);font-size:12.5px;font-weight:400;cursor:pointer;color:inherit;
+            font-family:inherit}
 .kefu-card:hover {border-color:var(--color-accent);box-shadow:0 1px 4px rgba(0,0,0,.08)}
-.kefu-card b {display:block;margin-bottom:3px;font-size:13px;line-height:1.25}
-.kefu-card small {color:var(--body-text-color-subdued);line-height:1.2;display:block}
+.kefu-card b {display:block;margin-bottom:3px;font-size:13px;font-weight:600;line-height:1.25}
+.kefu-card small {color:var(--body-text-color);opacity:.72;font-size:12px;font-weight:400;line-height:1.3;display:block}
 .kefu-card.kefu-clicked {border-color:var(--color-accent)}
 .kefu-sponsored {font-size:11px;font-weight:600;color:#b06000;margin-right:4px}
-.kefu-sources {font-size:12px;color:var(--body-text-color-subdued);border-top:1px solid var(--border-color-primary);
+.kefu-sources {font-size:12.5px;line-height:1.4;color:var(--body-text-color);border-top:1px solid var(--border-color-primary);
                margin-top:6px;padding-top:4px}
+.kefu-source {display:block;opacity:.8;margin-top:2px}
+.kefu-source b {font-weight:600}
 footer {display:none !important}
+body:not(.kefu-zh) #kefu-examples-zh, body.kefu-zh #kefu-examples-en {display:none !important}
 /* a person's reply: its own bubble, a name tag, no rating buttons (see web/chat_render.py) */
 .kefu-staff {display:flex;align-items:center;gap:6px;font-size:12px;font-weight:600;color:#0b5f4a}
 .kefu-avatar {width:20px;height:20px;border-radius:50%;background:#0b8a6b;color:#fff;display:inline-flex;
               align-items:center;justify-content:center;font-size:11px}
 .message:has(.kefu-staff) {background:#e6f4ef !important;border:1px solid #9fd3c1 !important}
-.kefu-note {font-size:12.5px;color:var(--body-text-color-subdued)}
+.kefu-note {font-size:12.5px;color:var(--body-text-color);opacity:.7}
 .message-row:has(.kefu-norate) + .message-buttons {display:none !important}
 .message:has(.kefu-note) {background:transparent !important;border:0 !important;box-shadow:none !important}
 """
@@ -105,15 +120,63 @@ html, body, gradio-app {height:100% !important;min-height:0 !important;margin:0;
                  align-items:center;justify-content:center;flex:0 0 auto}
 .kefu-head .dot svg {width:18px;height:18px;fill:#fff}
 .kefu-head b {font-size:15px;display:block;line-height:1.2}
-.kefu-head small {font-size:12px;color:var(--body-text-color-subdued)}
+.kefu-head small {font-size:12px;color:var(--body-text-color);opacity:.7}
 """
+
+# The page's own labels in the shopper's browser language (gr.I18n: the browser's locale picks the
+# table; replies and their labels follow the language the shopper writes in, web/chat_render.py).
+LABELS = {
+    "en": {
+        "kefu.title": "## 🛍️ Kefu — ask our shop assistant\nAnswers come from our catalogue and policies, with sources.",
+        "kefu.hello": "**Hi! How can I help?**\n\nAsk about products, orders, shipping or returns.",
+        "kefu.ask": "Ask about products, orders, shipping, returns…",
+        "kefu.ask_short": "Ask a question…",
+        "kefu.send": "Send",
+        "kefu.examples": "Try asking",
+        "kefu.head": "Shop assistant",
+        "kefu.head_note": "Answers from our catalogue and policies",
+    },
+    "zh": {
+        "kefu.title": "## 🛍️ Kefu — 在线购物助手\n回答来自本店的商品目录和政策文件，并注明来源。",
+        "kefu.hello": "**您好！有什么可以帮您？**\n\n可以咨询商品、订单、配送或退货。",
+        "kefu.ask": "咨询商品、订单、配送、退货…",
+        "kefu.ask_short": "请输入您的问题…",
+        "kefu.send": "发送",
+        "kefu.examples": "试试这样问",
+        "kefu.head": "购物助手",
+        "kefu.head_note": "回答来自本店的商品目录和政策",
+    },
+}
+LOCALES = {"en": "en", "zh": "zh", "zh-CN": "zh", "zh-Hans": "zh", "zh-SG": "zh", "zh-TW": "zh", "zh-HK": "zh"}
+# The widget's header is HTML (gr.I18n does not reach into it): it follows the browser language here.
+HEAD_JS = """
+const zh = (navigator.language || '').toLowerCase().startsWith('zh');
+const t = zh ? %s : %s;
+const b = element.querySelector('.kefu-head b'), s = element.querySelector('.kefu-head small');
+if (b) b.textContent = t[0];
+if (s) s.textContent = t[1];
+""" % tuple(
+    repr([LABELS[lang]["kefu.head"], LABELS[lang]["kefu.head_note"]]) for lang in ("zh", "en")
+)
+
+
+def page_i18n():
+    """The ``gr.I18n`` of :data:`LABELS`, one table per browser locale of :data:`LOCALES`."""
+    import gradio as gr
+
+    return gr.I18n(**{locale: LABELS[lang] for locale, lang in LOCALES.items()})
+
 
 CHAT_ICON = (
     "<svg viewBox='0 0 24 24' aria-hidden='true'><path d='M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6"
     "a2 2 0 0 1 2-2zm3 6.5a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01zm5 0a1.5 1.5 0 1 0 0 .01z'/></svg>"
 )
 
-CARDS_JS = """
+# The example questions in the browser's language: the page is marked ``kefu-zh`` for a Chinese browser.
+LANG_JS = """
+if ((navigator.language || '').toLowerCase().startsWith('zh')) document.body.classList.add('kefu-zh');
+"""
+CARDS_JS = LANG_JS + """
 element.addEventListener('click', async (event) => {
   const card = event.target.closest('.kefu-card');
   if (!card) return;
@@ -141,12 +204,14 @@ def build_shopper_ui(service, components, compact: bool = False):
             item_id, session_id, user_id = (list(item_id) + ["", "", ""])[:3]
         return record_recommendation_click(components.sessions, components.recommender, item_id, session_id, user_id)
 
+    i18n = page_i18n()
     with gr.Blocks(title="Kefu — shop assistant", fill_height=True) as demo:
         session_id = gr.State(None)
         turn_ids = gr.State([])  # turn id per chatbot message index (None for user / staff messages)
         seen = gr.State([])  # staff/system turn ids already shown
         remembered = gr.BrowserState(None, storage_key="kefu-session", secret=BROWSER_SECRET)
-        chatbot, cards, banner, box, send = page_layout(compact, components.settings.max_message_chars, record_click)
+        chatbot, cards, banner, box, send = page_layout(compact, components.settings.max_message_chars, record_click,
+                                                        i18n)
         timer = gr.Timer(POLL_SECONDS, active=False)
         outputs = [chatbot, session_id, turn_ids, box, cards, banner, timer, remembered]
         demo.load(restorer(components), remembered, [chatbot, session_id, turn_ids, seen, timer, remembered],
@@ -162,6 +227,7 @@ def build_shopper_ui(service, components, compact: bool = False):
         chatbot.clear(lambda: (None, [], [], {"cleared": True}, gr.Timer(active=False)), None,
                       [session_id, turn_ids, seen, remembered, timer], api_visibility="private")
     demo.kefu_css = COMPACT_CSS if compact else CSS
+    demo.i18n_instance = i18n  # what gr.mount_gradio_app(i18n=...) would set; mounting without one keeps it
     return demo
 
 
@@ -186,19 +252,24 @@ def restorer(components):
     return restore
 
 
-def page_layout(compact: bool, max_chars: int, record_click):
-    """The page's parts, inside the current ``gr.Blocks``: (chatbot, cards, banner, box, send)."""
+def page_layout(compact: bool, max_chars: int, record_click, i18n=None):
+    """The page's parts, inside the current ``gr.Blocks``: (chatbot, cards, banner, box, send); labels from
+    ``i18n`` (a ``gr.I18n`` of :data:`LABELS`; English text without one)."""
     import gradio as gr
+
+    def label(key):
+        return i18n(key) if i18n is not None else LABELS["en"][key]
 
     with gr.Column(elem_id="kefu-widget" if compact else "kefu-page", scale=1):
         if compact:
+            head = LABELS["en"]
             gr.HTML(
-                "<div class='kefu-head'><div class='dot'>" + CHAT_ICON + "</div><div><b>Shop assistant</b>"
-                "<small>Answers from our catalogue and policies</small></div></div>",
-                elem_id="kefu-head", padding=False,
+                "<div class='kefu-head'><div class='dot'>" + CHAT_ICON + f"</div><div><b>{head['kefu.head']}</b>"
+                f"<small>{head['kefu.head_note']}</small></div></div>",
+                elem_id="kefu-head", padding=False, js_on_load=HEAD_JS,
             )
         else:
-            gr.Markdown("## 🛍️ Kefu — ask our shop assistant\nAnswers come from our catalogue and policies, with sources.")
+            gr.Markdown(label("kefu.title"))
         banner = gr.HTML("", visible=False, elem_classes=["kefu-banner"])
         chatbot = gr.Chatbot(
             elem_id="kefu-chat",
@@ -210,18 +281,19 @@ def page_layout(compact: bool, max_chars: int, record_click):
             buttons=[] if compact else ["copy"],
             layout="bubble",
             group_consecutive_messages=False,  # a staff reply is its own bubble, not part of the bot's
-            placeholder="**Hi! How can I help?**\n\nAsk about products, orders, shipping or returns.",
+            placeholder=label("kefu.hello"),
         )
         cards = gr.HTML("", elem_id="kefu-cards", js_on_load=CARDS_JS, server_functions=[record_click], padding=False)
         with gr.Row(elem_id="kefu-input", equal_height=True):
             box = gr.Textbox(
-                placeholder="Ask a question…" if compact else "Ask about products, orders, shipping, returns…", show_label=False, scale=8,
+                placeholder=label("kefu.ask_short" if compact else "kefu.ask"), show_label=False, scale=8,
                 autofocus=not compact, max_length=max_chars, elem_id="kefu-box",
                 container=False,
             )
-            send = gr.Button("Send", variant="primary", scale=1, min_width=70, elem_id="kefu-send")
+            send = gr.Button(label("kefu.send"), variant="primary", scale=1, min_width=70, elem_id="kefu-send")
         if not compact:
-            gr.Examples(EXAMPLES, inputs=box, label="Try asking")
+            gr.Examples(EXAMPLES, inputs=box, label=label("kefu.examples"), elem_id="kefu-examples-en")
+            gr.Examples(EXAMPLES_ZH, inputs=box, label=label("kefu.examples"), elem_id="kefu-examples-zh")
     return chatbot, cards, banner, box, send
 
 

@@ -37,7 +37,8 @@ _TOOLING = re.compile(
     r"\[[^\]]+\]|\b(click|toggle|text box|input box|input form|the form|the field|into the box|drop-?down|"
     r"survey|subflow|the flow|this flow|kb query|the oracle|search faq|hide faq|account id|username|"
     r"end conversation|wrap up|the chat|the system|the answer should|copy/paste|enter (it|this|that|the|them|')|"
-    r"flows?\b|instructions below|next step|the following|as (usual|always)|in this case)",
+    r"flows?\b|instructions below|next step|the following|as (usual|always)|in this case|the main effort|"
+    r"figuring out which|which (question|kind of question|article)|the toggle|toggle switch)",
     re.I,
 )
 # Imperatives addressed to the agent, at the start of a clause (after an optional "then"/"so"/"and").
@@ -46,7 +47,8 @@ _DIRECTIVE = re.compile(
     r"(ask|enter|type|click|select|choose|fill|submit|record|put|pick|get|gather|find out|check|verify|confirm|"
     r"look up|pull up|explain|apologi[sz]e|offer|remember|end|go|use|follow|start|skip|continue|move|generate|"
     r"send|share|notify|escalate|search|read|decide|input|write|let|tell|inform|assure|remind|make sure|be sure|"
-    r"try|feel free|act|wrap|mark|note|keep|do not|don't|never)\b",
+    r"try|feel free|act|wrap|mark|note|keep|do not|don't|never|instruct|have (them|the customer)|provide|"
+    r"find|determine|look|add|update|change|proceed|process)\b",
     re.I,
 )
 # What the agent says, kept without the saying: "let them know that X" → "X".
@@ -67,6 +69,9 @@ _CASE_NAME = re.compile(r"\b(then\s+)?the (?:correct|right|proper) (?:sub-?flow|
 _SCENARIO = re.compile(r"^(?:the |a |this )?(?:customers?|users?|they)\b(?!\s+(?:can|cannot|can't|may|must|will get|"
                        r"get|gets|are eligible|is eligible|qualify|qualifies|receive|receives|should|need to|needs to|has to|have to|"
                        r"will need to)\b)", re.I)
+# A sentence telling the agent what the customer wants or believes: the shopper's own situation, not policy.
+_SITUATION = re.compile(r"\b(the|a|this) (customer|user)s? (wants?|believes?|thinks?|would like|is (calling|trying|"
+                        r"wondering|asking|complaining|disputing)|has a (question|problem))\b", re.I)
 _PARTS = re.compile(r"\s+>\s+|\s*<or>\s*")
 _CLAUSES = re.compile(r",\s+")
 
@@ -102,7 +107,7 @@ def _persons(clause: str, they_customer: bool = False) -> str:
 def _clause(clause: str, they_customer: bool) -> str | None:
     """One clause for the shopper, or ``None`` when it is procedure only."""
     c = _CASE_NAME.sub(lambda m: f"{m.group(1) or ''}it is {m.group(2)}", clause.strip().strip(",;").strip())
-    if not c or _TOOLING.search(c):
+    if not c or _TOOLING.search(c) or c.endswith("?"):  # a question the agent may hear is not an answer
         return None
     consent = _ASK_CONSENT.match(c)
     if consent:
@@ -128,6 +133,8 @@ def _part(part: str, they_customer: bool) -> str:
     lean on a dropped one ("…, since that is the only way to pay", "If …, [dropped]") with them."""
     said = []
     for sentence in _SENTENCES.split(part):
+        if _SITUATION.search(sentence):
+            continue
         clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
         kept = [_clause(c, they_customer) for c in clauses]
         for i, c in enumerate(clauses):

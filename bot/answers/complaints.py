@@ -6,7 +6,7 @@ the kind of problem (damaged, late or lost, wrong item, missing part, refund not
 charged twice) and returns the store-neutral question that retrieves its policy.
 
 >>> complaint_query("My headphones arrived broken, this is unacceptable!")
-'What can I do if an item arrived damaged or defective?'
+'My item arrived damaged or defective. What should I do? Can I get a replacement, repair or refund?'
 >>> complaint_query("Where is my order? It's two weeks late") is not None, complaint_query("How much is the PS5?")
 (True, None)
 """
@@ -18,8 +18,10 @@ import re
 _KINDS = [
     ("damaged", r"\b(broken|broke|damaged|cracked|smashed|shattered|defective|faulty|doesn'?t work|does not work|"
                 r"not working|stopped working|dead on arrival|won'?t turn on|scratched|dented)\b|坏了|破损|损坏|故障|不能用",
-     {"en": "What can I do if an item arrived damaged or defective?", "zh": "收到的商品损坏或有质量问题怎么办？"}),
-    ("wrong", r"\b(wrong (item|product|size|colou?r|order)|not what i ordered|sent me the wrong|different item)\b|发错|错发",
+     {"en": "My item arrived damaged or defective. What should I do? Can I get a replacement, repair or refund?",
+      "zh": "收到的商品损坏或有质量问题怎么办？"}),
+    ("wrong", r"\b(wrong (item|product|size|colou?r|order)|not what i ordered|sent me the wrong|different item|"
+              r"(sent|delivered|received|got) (me )?(a|an|the|some) [\w -]{2,40} instead)\b|发错|错发",
      {"en": "What can I do if I received the wrong item?", "zh": "收到的商品发错了怎么办？"}),
     ("missing", r"\b(missing (part|piece|item|items|accessor(y|ies))|incomplete|only got part)\b|少发|漏发|缺少",
      {"en": "What can I do if part of my order is missing?", "zh": "订单少发了商品怎么办？"}),

@@ -39,13 +39,39 @@ TERMS = {
     "电动牙刷": "electric toothbrush", "牙刷": "toothbrush", "航天飞机": "space shuttle", "积木": "building set",
     "科学实验": "science lab", "实验套装": "lab kit", "套装": "set", "吹风机": "hair dryer", "睡袋": "sleeping bag",
     "运动相机": "action camera", "遥控": "remote control", "越野车": "off-road truck", "跑鞋": "running shoes",
+    "羽绒服": "down jacket", "羽绒外套": "down jacket", "外套": "jacket", "夹克": "jacket", "雨衣": "rain jacket",
+    "冲锋衣": "rain jacket", "登山鞋": "hiking boots", "徒步鞋": "hiking boots", "运动鞋": "sneakers", "帆布鞋": "canvas sneakers",
+    "拖鞋": "slide sandals", "袜子": "socks", "毛线帽": "beanie", "牛仔裤": "jeans", "紧身裤": "leggings", "T恤": "t-shirt",
+    "手持吸尘器": "stick vacuum", "破壁机": "blender", "搅拌机": "blender", "料理机": "blender",
+    "烤面包机": "toaster", "多功能锅": "multi-cooker", "电压力锅": "multi-cooker", "磨豆机": "grinder", "咖啡豆": "coffee beans",
+    "手冲壶": "gooseneck kettle", "炒锅": "frying pan", "平底锅": "frying pan", "煎锅": "frying pan", "铸铁锅": "dutch oven",
+    "菜刀": "knife", "主厨刀": "chef's knife", "砧板": "cutting board", "菜板": "cutting board", "浴巾": "bath towel",
+    "毛巾": "towel", "床单": "sheet set", "枕头": "pillow", "保鲜盒": "food storage", "香薰机": "aroma diffuser",
+    "睡垫": "sleeping pad", "防潮垫": "sleeping pad", "登山包": "hiking backpack", "双肩包": "backpack", "头灯": "headlamp",
+    "炉具": "camp stove", "露营椅": "camp chair", "折叠椅": "folding chair", "登山杖": "trekking poles", "瑜伽垫": "yoga mat",
+    "哑铃": "dumbbells", "弹力带": "resistance bands", "篮球": "basketball", "足球": "soccer ball", "头盔": "helmet",
+    "智能音箱": "smart speaker", "插座": "smart plug", "智能插座": "smart plug", "门铃": "doorbell",
+    "温控器": "thermostat", "灯泡": "bulb", "拍立得": "instant camera", "相纸": "instant film", "电子书": "e-reader",
+    "阅读器": "e-reader", "手环": "smartwatch", "护肤": "skin care", "面霜": "moisturizer", "洗面奶": "cleanser",
+    "精华": "serum", "洗发水": "shampoo", "护发素": "conditioner", "剃须刀": "trimmer", "胡须": "beard", "牙刷头": "brush heads",
+    "唇膏": "lip balm", "火车": "train", "拼图": "puzzle", "桌游": "board game", "毛绒": "plush",
+    "无人机": "drone", "机器人": "robot", "充电座": "charging station", "充电底座": "charging dock", "收纳包": "carrying case",
+    "耳塞": "earbuds", "蓝牙耳机": "earbuds", "头戴式": "headphones", "条形音箱": "soundbar",
 }
 _TERMS_RE = re.compile("|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)))
 
 
 def lexical_query(question: str) -> str:
-    """``question`` with the English words of the shop terms in it appended (see the module docstring)."""
-    found = list(dict.fromkeys(TERMS[m.group(0)] for m in _TERMS_RE.finditer(question)))
+    """``question`` with the English words of the shop terms in it appended (see the module docstring);
+    Traditional characters are read as Simplified ("木製火車" finds 火车 → train).
+
+    >>> lexical_query("羽絨外套多少錢")
+    '羽絨外套多少錢 down jacket'
+    """
+    from knowledge.lang import to_simplified
+
+    simplified = to_simplified(question)
+    found = list(dict.fromkeys(TERMS[m.group(0)] for m in _TERMS_RE.finditer(simplified)))
     return f"{question} {' '.join(found)}" if found else question
 
 

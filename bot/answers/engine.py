@@ -17,7 +17,9 @@ import re
 from dataclasses import dataclass
 
 from bot.answers import complaints, followup, smalltalk
-from bot.answers.facts import asked_attributes, compose, compose_family, facets, not_found, variant_reply
+from bot.answers.products import fits_focus
+from bot.answers.facts import (asked_attributes, asks_cheaper, cheaper_reply, compose, compose_family, facets,
+                                not_found, variant_reply)
 from bot.rag import Answer
 from bot.turn import Mode
 from knowledge.store import Source
@@ -78,6 +80,10 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
     A Chinese question is matched on its Latin words and model numbers plus the English words of
     the shop terms in it (:func:`bot.answers.crosslingual.lexical_query`), with the dense half
     from the catalogue's cross-lingual embedder; the facts are stated in Chinese."""
+    if _CHINESE.search(text):  # "Lumen Fit 手錶續航幾天" asks what "Lumen Fit 手表续航几天" asks
+        from knowledge.lang import to_simplified
+
+        text = to_simplified(text)
     if complaints.complaint_kind(text) and not facets(text):  # "我的耳机坏了" asks for the damaged-item policy
         return None, focus
     finder, records = catalogue.current()
@@ -95,8 +101,19 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
         shown = variant or focused
         return _answer(reply, [records[shown.id]]), Focus(shown.id, text)
     found = _find(catalogue, finder, text, lang)
-    leans_back = focused is not None and (followup.refers_back(text) or
-                                          (asked and not policy_question and followup.elliptical_fact(text)))
+    reference = focused or (found.product if found.score >= STRONG_MATCH else None)
+    if reference and asks_cheaper(text) and not policy_question:  # "is there a cheaper one?"
+        options = finder.cheaper(reference)
+        reply = cheaper_reply(reference, options, lang)
+        return _answer(reply, [records[p.id] for p in options if p.id in records]), Focus(reference.id, text)
+    sibling = finder.sibling_named(focused, text) if focused and not found.missing else None
+    if sibling is not None:  # "and the 4GB one?" after the 6GB model
+        found.product, found.family, found.score = sibling, [], STRONG_MATCH
+    leans_back = focused is not None and sibling is None and (
+        followup.refers_back(text) or (asked and not policy_question and followup.elliptical_fact(text)))
+    if (focused and sibling is None and asked and not policy_question and not found.missing
+            and (found.product is None or found.product.id != focused.id) and fits_focus(text, focused)):
+        found.product, found.family, found.score = focused, [], STRONG_MATCH  # "what's the tank capacity?"
     if leans_back and not found.missing and (found.product is None or found.score < STRONG_MATCH):
         # "what's its capacity?" is about the focus; "how do I return it?" stays a policy question
         found.product, found.family, found.score = focused, [], 0.0 if policy_question else STRONG_MATCH
@@ -127,13 +144,25 @@ def _find(catalogue, finder, text: str, lang: str):
     query = lexical_query(text)
     if not tokens(query):  # no Latin word, model number or shop term: nothing for the dense half to rank
         return finder.find(query, dense=[0.0] * len(finder.products))
+    if not _NAME.search(text):  # "礼品卡会过期吗": only a shop term names a kind of product, not one product
+        found = finder.find(query, dense=_dense(catalogue, text, lang, finder))
+        found.score = min(found.score, STRONG_MATCH - 0.01)
+        return found
+    return finder.find(query, dense=_dense(catalogue, text, lang, finder))
+
+
+_NAME = re.compile(r"[A-Za-z0-9]")
+
+
+def _dense(catalogue, text: str, lang: str, finder):
+    """The cross-lingual embedder's similarities for ``text`` (None when it is missing or fails)."""
     dense_for = getattr(catalogue, "dense_for", None)
     try:
         dense = dense_for(text, lang, finder) if dense_for else None
     except Exception:  # noqa: BLE001 - the cross-lingual model failed: the lexical half still answers
         log.exception("cross-lingual product search failed")
         dense = None
-    return finder.find(query, dense=dense)
+    return dense
 
 
 STRONG_MATCH = 0.6  # a question that asks no product fact must name the product this clearly
@@ -155,11 +184,28 @@ def retrieval_query(text: str, lang: str, focus: Focus, previous_questions: list
     """What retrieval should see for ``text``: a complaint's policy question, an elliptical
     follow-up rewritten ("and express?" → "How long does express shipping take?"), a short
     anaphoric follow-up prefixed with the previous question, else the message itself."""
+    if lang == "zh":  # the Chinese documents are Simplified: "運費怎麼算" is read as "运费怎么算"
+        from knowledge.lang import to_simplified
+
+        text = to_simplified(text)
+        previous_questions = [to_simplified(q) for q in previous_questions]
     asked = complaints.complaint_query(text, lang)
+    if asked and lang == "en":  # the policy's question and how long it has been: a product's name in the
+        waited = " ".join(m.group(0) for m in _WAITED.finditer(text))  # complaint would retrieve its record
+        questions = " ".join(q.strip() for q in _QUESTION.findall(text))  # …but a question they ask is kept
+        return f"{asked} {waited} {questions}".strip()
     if asked:
         return f"{asked} {text}"
     previous = focus.question or (previous_questions[-1] if previous_questions else None)
     rewritten = followup.elliptical(text, previous) if previous else None
     if rewritten:
         return rewritten
+    said = previous_questions[-1] if previous_questions else ""
+    if said and _ABOUT_ME.match(said) and "?" not in said and len(said.split()) <= 10 and text.rstrip().endswith("?"):
+        return f"{said.rstrip('. ')}. {text}"  # "I'm a silver member" then "how long do I have to return something?"
     return followup.resolve_followup(text, previous_questions)
+
+
+_QUESTION = re.compile(r"[^.!?]*\?")
+_WAITED = re.compile(r"\b(\d+|a|one|two|three|four|five|six|ten)\s+(days?|weeks?|months?)\b", re.I)
+_ABOUT_ME = re.compile(r"^\s*(i'?m|i am|we'?re|we are|i have|i've|my)\b", re.I)

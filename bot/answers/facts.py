@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.answers.features import feature_answer
-from bot.answers.products import Product, spoken_name
+from bot.answers.products import Product, short_title, spoken_name
 from knowledge.prices import format_price
 
 
@@ -20,16 +20,25 @@ from knowledge.prices import format_price
 
 _FACETS = {
     "price": r"\b(how much(?!\s+(power|space|storage|memory|ram|battery|weight|data|capacity|water|noise|time|"
-             r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay)\b|多少钱|价格|售价|价钱",
+             r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay|"
+             r"(do|would|will) you charge|charge for)\b|多少钱|价格|售价|价钱",
     "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
-    "rating": r"\b(rating|(?<!refresh )(?<!frame )(?<!sample )(?<!heart )(?<!data )(?<!bit )rate|rated|ratings|reviews?|"
-              r"reviewed|stars?|score)\b|评分|评价|几星",
-    "discount": r"\b(discount|discounted|mrp|list price|original price|savings?|how much off|% off)\b|折扣|原价|优惠",
+    "rating": r"\b((?<!pressure )(?<!energy )(?<!power )(?<!ip )(?<!bee )(?<!voltage )(?<!safety )rating|"
+              r"(?<!refresh )(?<!frame )(?<!sample )(?<!heart )(?<!data )(?<!bit )rate|"
+              r"(?<!pressure )(?<!energy )(?<!power )(?<!ip )(?<!bee )(?<!voltage )(?<!safety )rated|ratings|reviews?|"
+              r"reviewed|reviewers|(?<!\d )(?<!\d-)stars?|score|out of (5|five))\b|评分|评价|几星",
+    "discount": r"\b(discount|discounted|mrp|list price|original price|savings?|how much off|per ?cent(age)? off)\b|"
+                r"% off|折扣|原价|优惠",
+    "brand": r"\b(who (makes|made|manufactures)|what brand|which brand|brand is|brand of|manufacturer|made by|maker)\b|"
+             r"什么牌子|哪个牌子|品牌",
     "platform": r"\b(platform|platforms|which console|what console|play it on|runs? on)\b|平台|哪个主机",
     "included": r"\b(included|include|includes|come with|comes with|in the box)\b|包含|附带|配件",
     "specs": r"\b(specs?|specifications?|features?|details|dimensions|storage|battery|weight|size|capacity|"
              r"players?|multiplayer|genre|age rating|colou?rs?|screen|resolution|connectivity|material|charging time|"
-             r"refresh rate|processor|chipset|dpi|waterproof|water resistant|playback|playtime|wattage|ram)\b|"
+             r"refresh rate|processor|chipset|dpi|waterproof|water resistant|playback|playtime|wattage|ram|"
+             r"batteries|weigh|weighs|pressure|coverage|area|compatible|compatibility|works? with|speed|how fast|"
+             r"ports?|devices|connect|(one|a single|per|full) charge|warranty|guarantee|"
+             r"how many (?!(ratings?|reviews?|stars?|people|customers|shoppers|users|buyers)\b))\b|"
              r"规格|参数|配置|"
              r"几个玩家|几人|玩家|存储|容量|颜色|重量|电池|续航|屏幕|类型|分辨率|材质|尺寸",
 }
@@ -68,7 +77,11 @@ _FACETS["specs"] += "|" + "|".join(ATTR_ZH[a][0] for a in _SPEC_ATTRS)
 def facets(question: str) -> set[str]:
     """What the shopper asks about a product: ``facets("How much is it, and is it in stock?")``
     → ``{'price', 'stock'}``; an empty set means "tell me about it"."""
-    return {name for name, rx in _FACETS.items() if re.search(rx, question, re.I)}
+    found = {name for name, rx in _FACETS.items() if re.search(rx, question, re.I)}
+    if "price" in found and re.search(r"\bweigh", question, re.I) and not re.search(
+            r"\b(price|prices|priced|cost|costs|cheap|expensive|pay)\b", question, re.I):
+        found.discard("price")  # "How much does the stand weigh?" asks its weight
+    return found
 
 
 def asked_attributes(question: str, product: Product) -> list[str]:
@@ -147,7 +160,11 @@ def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str]
     if feature:
         return feature
     first: list[str] = []
-    if ("price" in asked or "discount" in asked or not asked) and p.price is not None:
+    if "brand" in asked and brand_of(p):
+        first.append(f"The {name} {'are' if be(name) == 'are' else 'is'} made by {brand_of(p)}")
+    if "discount" in asked and "price" not in asked and p.price is not None and _off(p) is not None:
+        first.append(_discount_first(p, name, question))
+    elif ("price" in asked or "discount" in asked or (not asked and not first)) and p.price is not None:
         first.append(f"The {name} {be(name)} {format_price(p.price, p.currency)}{_discount(p, asked)}")
     if "stock" in asked or ("price" in asked or not asked):
         clause = stock_clause(p, "en")
@@ -178,6 +195,29 @@ def compose(p: Product, asked: set[str], lang: str = "en", attributes: list[str]
     if not sentences:
         sentences.append(f"The {name}" + (f": {lead}." if lead else " is in our catalogue."))
     return " ".join(sentences)
+
+
+def brand_of(p: Product) -> str:
+    """The product's brand: its ``brand`` field, else the first word of its title (an export's
+    titles start with the brand: "PTron Newly Launched Force X10 …")."""
+    if p.brand:
+        return p.brand
+    first = re.sub(r"[®™©]+", "", p.title.split()[0]) if p.title.split() else ""
+    return first if re.search(r"[A-Za-z]", first) else ""
+
+
+def _off(p: Product) -> int | None:
+    if not p.list_price or not p.price or p.list_price <= p.price:
+        return None
+    return round(100 * (1 - p.price / p.list_price))
+
+
+def _discount_first(p: Product, name: str, question: str) -> str:
+    """A discount question answered first: the list price when it asked the MRP, else the share off."""
+    ours, listed = format_price(p.price, p.currency), format_price(p.list_price, p.currency)
+    if re.search(r"\b(mrp|list price|original price|retail price)\b", question, re.I):
+        return f"The {name}'s list price (MRP) is {listed}; we sell it for {ours}, {_off(p)}% off"
+    return f"The {name} {be(name)} {_off(p)}% off: {ours} instead of {listed}"
 
 
 def _discount(p: Product, asked: set[str]) -> str:
@@ -242,9 +282,34 @@ def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
     return "，".join(parts) + "。"
 
 
+_CHEAPER = re.compile(r"\b(cheaper|less expensive|lower[- ]priced|more affordable|budget (one|option|alternative)|"
+                      r"anything (for )?less|something (for )?less)\b|更便宜|便宜一点|便宜点", re.I)
+
+
+def asks_cheaper(question: str) -> bool:
+    """"is there a cheaper one?", "anything less expensive?" — a cheaper alternative is asked for."""
+    return bool(_CHEAPER.search(question))
+
+
+def cheaper_reply(product: Product, options: list[Product], lang: str = "en") -> str:
+    """The cheaper alternatives to ``product`` (from :meth:`ProductFinder.cheaper`), each with its price."""
+    ours = format_price(product.price, product.currency) if product.price is not None else ""
+    name = short_title(product.title, 45)
+    if lang == "zh":
+        if not options:
+            return f"{name} 已经是我们同类商品里最便宜的了（{ours}）。"
+        listed = "；".join(f"{short_title(p.title, 45)}，{format_price(p.price, p.currency)}" for p in options)
+        return f"有的，比 {name}（{ours}）更便宜的有：{listed}。"
+    if not options:
+        return f"The {name} ({ours}) is already the lowest-priced one of its kind we carry."
+    listed = _join([f"the {short_title(p.title, 45)} at {format_price(p.price, p.currency)}" for p in options], "en")
+    return f"Yes — {listed} {'are' if len(options) > 1 else 'is'} cheaper than the {name} ({ours})."
+
+
 def not_found(missing: str, alternatives: list[Product], lang: str = "en") -> str:
     """The reply when the shopper named a product we do not carry (never another product's facts as the answer)."""
-    alts = [a.name for a in alternatives]  # names only: another product's price is never the answer
+    alts = list(dict.fromkeys(short_title(a.title, 45) for a in alternatives))  # names only, each once: another
+    # product's price is never the answer
     if lang == "zh":
         text = f"抱歉，我们的商品目录里没有“{missing}”。"
         return text + (f"相近的商品有：{'；'.join(alts)}。" if alts else "")

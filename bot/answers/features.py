@@ -44,6 +44,9 @@ _HEADER = re.compile(r"^(?P<h>[A-Za-z0-9][\w&+.'’/, -]{0,45}?)\s*(?::|\s?-\s|\
 _SENTENCE = re.compile(r"(?<=[a-z0-9)%][.!?])\s+(?=[A-Z0-9])")
 _SPEC_SPLIT = re.compile(r"\s*;\s*|,\s+(?=[A-Z][\w ]{1,25}\s?:\s)")
 _QUANTITY = re.compile(r"^(up to |upto |approx\.? )?\d[\d,.]*\s*-?\s*[a-z%\"]{0,8}\.?$", re.I)
+_BULLET = re.compile(r"[\u2705\u2714\u2713\u2611\u2605\u25cf\u2022\u27a4\u25ba\u2b50]\ufe0f?")
+_BRACKET_HEADER = re.compile(r"[【\[]([^】\]]{2,40})[】\]]\s*(?:[-–—:]+\s*)?")
+_INCLUDES = re.compile(r"\b(includ\w*|in the box|box contents|package contents|components|comes with)\b", re.I)
 _TITLE_SPLIT = re.compile(r"\s*(?:,(?!\d{3}\b)|[|()\[\]])\s*|\s+/\s+|\s+[-–]\s+|\s+with\s+|\s+&\s+", re.I)
 
 
@@ -87,6 +90,8 @@ def clauses(p: Product) -> list[Clause]:
         if len(seg) > 2 and re.search(r"[A-Za-z]", seg):
             out.append(Clause(seg, from_title=True))
     for line in _description_lines(p):
+        line = _BULLET.sub(" ", line)
+        line = _BRACKET_HEADER.sub(lambda m: f"|{m.group(1).strip()}: ", line)  # "【60 workout modes】- This…"
         if re.match(r"^[a-z][a-z ]{1,30}: [^;]+(; [a-z][a-z ]{1,30}: [^;]+)*\.?$", line):
             continue  # the structured attributes line: compose() states those
         for part in re.split(r"\s*\|\s*", line):
@@ -105,7 +110,7 @@ def clauses(p: Product) -> list[Clause]:
 
 _QUESTION_WORDS = frozenset(
     "how what which is are does do did can could the a an of on in for with it its does there what's whats "
-    "much many long big does have has get me tell about i you your".split()
+    "much many long big does have has get me tell about i you your max maximum".split()
 )
 
 
@@ -125,7 +130,8 @@ def _words(text: str) -> set[str]:
 
 
 def _named(question: str, p: Product) -> set[str]:
-    return set(tokens(spoken_name(p, question))) | set(tokens(p.brand)) | set(tokens(p.name))
+    said = spoken_name(p, question)  # the words the shopper named it by (not the feature list of a long title)
+    return set(tokens(said)) | set(tokens(p.brand)) | (set(tokens(p.name)) if said == p.name else set())
 
 
 def asked_words(question: str, p: Product, widen: bool = True) -> set[str]:
@@ -134,6 +140,8 @@ def asked_words(question: str, p: Product, widen: bool = True) -> set[str]:
     name = _named(question, p)
     q = [t for t in tokens(question) if t not in name and t not in _QUESTION_WORDS and len(t) > 1]
     words = set(q)
+    if not q and re.search(r"\bhow long (is|are)\b", question, re.I):  # "How long is the cable?" asks its length
+        q, words = ["length"], {"length"}
     if widen:
         for t in q:
             words |= set(_MEANS.get(t, "").split())
@@ -156,6 +164,7 @@ def best_clause(question: str, p: Product, embed=None) -> tuple[Clause | None, f
     idf = {w: math.log(1 + n / (sum(w in cw for cw in words) or n * 4)) for w in q}
     total = sum(idf.values()) or 1.0
     wanted = wanted_quantities(question)
+    included = bool(re.search(r"\b(includ\w*|in the box|come with|comes with|what comes)\b", question, re.I))
     cosine = None
     if embed is not None:
         import numpy as np
@@ -169,6 +178,7 @@ def best_clause(question: str, p: Product, embed=None) -> tuple[Clause | None, f
         score = lexical + (quantity if lexical > 0 else quantity / 2)
         score += 0.1 if c.from_title and not c.name_part and lexical > 0 else 0.0  # a title's segments are concise
         score -= 0.35 if c.name_part else 0.0  # the name itself answers only when nothing else does
+        score += 0.5 if included and c.header and _INCLUDES.search(c.header) else 0.0  # "Includes: …" says what's in the box
         score += 0.3 * float(cosine[i]) if cosine is not None else 0.0
         scored.append((score, -i, c))
     score, _, clause = max(scored, key=lambda s: (s[0], s[1]))
@@ -246,12 +256,20 @@ def state(clause: Clause, p: Product, name: str, yes: bool = False, common: froz
         sentence = f"{the} {low} {rest}"
     elif low in _IMPERATIVES and rest:
         sentence = f"with {the}, you can {low} {rest}"
-    elif clause.header and len(body.split()) <= 6 and low not in ("the", "a", "an"):
+    elif clause.header and _INCLUDES.search(clause.header):  # "Includes: Electric iron, Instruction manual …"
+        sentence = f"{the} comes with {_common_case(body, common | {'the', 'a', 'an'})}"
+    elif clause.header and low not in ("the", "a", "an") and (
+            len(body.split()) <= 6 or (_fragment(body) and len(clause.header.split()) <= 4)):
         header = " ".join(w if (w.isupper() and len(w) <= 4) or re.search(r"\d", w) else w.lower()
                           for w in clause.header.split())  # "Memory, Storage & SIM" → "memory, storage & SIM"
         sentence = f"{the}'s {header} is {_common_case(body, common)}"
     elif _names_product(body, p):
         sentence = body
+    elif _fragment(body):  # "Qualcomm Snapdragon 860 Octa-core processor" → "The Xiaomi Pad 5 has …"
+        body = _unshout(body)
+        first_word = body.split()[0].lower()
+        verb = "is" if first_word in _STATES or first_word.endswith(_ADJECTIVE_END) else "has"
+        sentence = f"{the} {verb} {_common_case(body, common | {'the', 'a', 'an'}, first_only=True)}"
     else:
         sentence = f"{the}: {_common_case(body, common | {'the', 'a', 'an'}, first_only=True)}"
     sentence = sentence[:1].upper() + sentence[1:]
@@ -261,8 +279,38 @@ def state(clause: Clause, p: Product, name: str, yes: bool = False, common: froz
     return sentence if sentence.endswith(("…", ".", "!", "?")) else sentence + "."
 
 
+_FINITE = re.compile(r"\b(is|are|was|were|has|have|had|can|could|will|would|should|may|lets|gives|makes|keeps|"
+                     r"comes|works|runs|takes|uses|offers|provides|supports|features|includes|delivers|allows|"
+                     r"ensures|enables|helps|holds|charges|connects|consists|brings|protects|prevents|reduces)\b", re.I)
+_STATES = frozenset("suitable ideal compatible perfect great designed made available easy light lightweight "
+                    "portable durable safe fully".split())
+
+
+def _fragment(body: str) -> bool:
+    """A clause that is a noun or adjective phrase with no verb ("5000 mAh lithium polymer battery",
+    "SUITABLE FOR MID AND LOW-RISE BUILDINGS with 6.5 bar pressure rating"), short enough to say."""
+    words = body.split()
+    return 1 <= len(words) <= 18 and not _FINITE.search(body) and words[0][:1].isalnum() and \
+        words[0].lower() not in ("the", "a", "an", "and", "or", "with", "for", "to")
+
+
+def _unshout(text: str) -> str:
+    """A run of three or more capitals-only words in lower case ("SUITABLE FOR MID AND LOW-RISE
+    BUILDINGS" → "suitable for mid and low-rise buildings"); an acronym alone ("IPX7 USB") stays."""
+    words = text.split()
+    shout = [bool(re.fullmatch(r"[A-Z][A-Z'-]*", w)) for w in words]
+    out = []
+    for i, w in enumerate(words):
+        run = shout[i] and (sum(shout[max(0, i - 2): i + 1]) == 3 or sum(shout[i: i + 3]) == 3 or
+                            (0 < i < len(words) - 1 and shout[i - 1] and shout[i + 1]))
+        out.append(w.lower() if run else w)
+    return " ".join(out)
+
+
 def _names_product(body: str, p: Product) -> bool:
-    head = set(tokens(" ".join(body.split()[:3])))
+    if not re.match(r"[A-Za-z]", body) or re.match(r"(up|upto)\b", body, re.I):  # "Up to 130MB/s read speed"
+        return False
+    head = set(tokens(body.split()[0]))  # the sentence starts with the product's name ("Airdopes 121v2 offers …")
     return bool(head & (set(tokens(p.name)) - {"the"})) and body[:1].isupper()
 
 

@@ -52,9 +52,56 @@ def _find(words: list[str], text: str) -> str | None:
     return None
 
 
+# The same kinds in Chinese questions ("标准配送要几天" / "加急呢？" → "加急配送要几天").
+ZH_SLOTS = {
+    "speed": ["标准", "加急", "次日达", "国际"],
+    "platform": ["PS4", "PS5", "PC", "Switch", "Xbox"],
+    "tier": ["普通会员", "Standard", "Gold", "Platinum", "企业账户"],
+    "payment": ["PayPal", "信用卡", "借记卡", "Apple Pay", "Google Pay", "礼品卡", "商店余额", "支付宝", "微信支付", "Affirm"],
+}
+_ZH_LEAD = re.compile(r"^\s*(那么|那|还有|如果是|换成|改成|要是)\s*")
+_ZH_TAIL = re.compile(r"\s*(的话|呢|吗|嗎|呀|啊)?\s*[?？!！。.]*\s*$")
+
+
+def _find_zh(words: list[str], text: str) -> str | None:
+    for w in sorted(words, key=len, reverse=True):
+        if (re.search(rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])", text, re.I) if w.isascii()
+                else w in text):
+            return w
+    return None
+
+
+def _elliptical_zh(message: str, previous: str) -> str | None:
+    """"加急呢？" after "标准配送要几天": the previous question with the word of the same kind swapped."""
+    rest = _ZH_TAIL.sub("", _ZH_LEAD.sub("", message.strip()))
+    if not rest or len(_CJK.findall(rest)) > 6 or len(re.findall(r"[A-Za-z0-9]+", rest)) > 3:
+        return None
+    for words in ZH_SLOTS.values():
+        new = _find_zh(words, rest)
+        if not new or _strip_word(rest, new):  # the message must be the word and nothing more
+            continue
+        old = _find_zh([w for w in words if w.lower() != new.lower()], previous)
+        if old:
+            return previous.replace(old, new, 1) if not old.isascii() else \
+                re.sub(rf"(?<![A-Za-z0-9]){re.escape(old)}(?![A-Za-z0-9])", new, previous, count=1, flags=re.I)
+    return None
+
+
+def _strip_word(rest: str, word: str) -> str:
+    """What is left of ``rest`` without ``word`` and the words that only name a kind of it (版, 配送, 会员)."""
+    left = re.sub(re.escape(word), "", rest, count=1, flags=re.I)
+    return re.sub(r"(版本?|配送|快递|会员|支付|付款|的)", "", left).strip()
+
+
 def elliptical(message: str, previous: str) -> str | None:
     """The previous question with the follow-up's word swapped in, or ``None`` if ``message`` is
-    not such an ellipsis (see the module docstring)."""
+    not such an ellipsis (see the module docstring).
+
+    >>> elliptical("加急呢？", "标准配送要几天")
+    '加急配送要几天'
+    """
+    if previous and _CJK.search(message):
+        return _elliptical_zh(message, previous)
     rest = _LEAD.sub("", message.strip()).rstrip("?？!. ")
     if not previous or len(rest.split()) > 4 or not rest:
         return None
@@ -130,12 +177,19 @@ def resolve_followup(message: str, previous_questions: list[str]) -> str:
     "I'm a bronze member and I want to return a shirt how long do I have?"
     >>> resolve_followup("Do you sell tents?", ["Do you offer express shipping?"])
     'Do you sell tents?'
+    >>> resolve_followup("一个订单最多能用几张", ["礼品卡会过期吗"])
+    '礼品卡会过期吗 一个订单最多能用几张'
     """
     if previous_questions and _short(message, 10, 16) and (
-            _ANAPHORA.search(message) or _OPENING.match(message) or not topic_words(message)):
+            _ANAPHORA.search(message) or _OPENING.match(message) or not topic_words(message)
+            or _BARE_MEASURE.search(message)):
         return f"{previous_questions[-1].strip()} {message.strip()}"
     return message
 
+
+# A Chinese question ending on a measure word with no noun after it ("一个订单最多能用几张？") counts
+# things the previous question named.
+_BARE_MEASURE = re.compile(r"(几|幾|多少)(张|張|个|個|件|台|臺|款|种|種|位|次)\s*[吗嗎呢?？!！。]*\s*$")
 
 _FUNCTION_WORDS = frozenset(
     "a an the and or but so of to in on at by for with from as is are was were be been am do does did have has had "

@@ -399,10 +399,16 @@ def coverage(question: str, pool: list[Unit]) -> float:
 # What kind of answer a question asks for, and how a unit that gives one reads.
 _ANSWER_TYPES = [
     (re.compile(r"\bhow (long|soon|quick|quickly|fast)\b|\bhow many (days|weeks|months|hours)\b|\bwindow\b|"
+                r"\bwhen will (it|they|my \w+|the \w+) (arrive|get here|come|be delivered|reach)|"
                 r"\bdeadline\b|\bexpire|\bvalid\b|多久|多长时间|几天|什么时候", re.I),
      re.compile(r"\d+\s*(?:[-–]|to)?\s*\d*\s*(?:business |working )?(?:days?|weeks?|months?|years?|hours?)\b|"
                 r"\b(?:same|next)[- ]day\b|\bovernight\b|\bunlimited\b|"
                 r"\d+\s*(?:[-–~至到])?\s*\d*\s*个?(?:工作日|天|周|星期|个月|月|小时)", re.I)),
+    (re.compile(r"\bhow much (is|are|to|for)\b(?!.*\b(time|longer|days?|back|refund\w*)\b)|\bwhat does .* cost\b|"
+                r"\b(fee|fees|charge|charged|cost|costs|price)\b|多少钱|费用|收费", re.I),
+     re.compile(r"[$₹€£]\s?\d|\d+(\.\d+)?\s?(dollars|rupees|usd|inr|eur)\b|\bfree\b|\bwaived?\b|"
+                r"\bno (extra |additional )?(charge|fee|cost)\b|\b(additional|extra) (fee|charge|cost)\b|免费|\d+\s*元",
+                re.I)),
 ]
 ANSWER_TYPE = 0.4  # added to a unit that gives the kind of answer the question asks for …
 UNTYPED = 0.85  # … and a unit that does not is multiplied by this, when some unit gives one
@@ -413,7 +419,8 @@ def _answer_type(question: str):
     return next((says for asks, says in _ANSWER_TYPES if asks.search(question)), None)
 
 
-_CONTINUES = re.compile(r"^(however|but|instead|alternatively|otherwise|in that case|in this case)\b", re.I)
+_CONTINUES = re.compile(r"^(however|but|instead|alternatively|otherwise|in that case|in this case|"
+                        r"we will|we'll)\b", re.I)  # "Please contact us." + "We will arrange for the correct item…"
 
 
 @dataclass

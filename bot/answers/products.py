@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.answers.specwords import FEATURE_WORDS
+from bot.answers.specwords import FEATURE_WORDS, MEANS
 
 
 # A model code: letters and digits mixed ("v236w", "rw-300", "ps5", "64gb"), or digits joined by
@@ -81,6 +81,7 @@ class Product:
     title: str
     brand: str = ""
     category: str = ""
+    subcategory: str = ""  # the last level of the category path ("DryIrons"), when the catalogue has one
     price: float | None = None
     currency: str = "USD"
     list_price: float | None = None
@@ -123,6 +124,7 @@ class Product:
             title=str(meta.get("title") or text.splitlines()[0] if text else meta.get("title", "")),
             brand=str(meta.get("brand") or ""),
             category=str(meta.get("category") or ""),
+            subcategory=str(meta.get("subcategory") or ""),
             price=_float(meta.get("price")),
             currency=str(meta.get("currency") or currency),
             list_price=_float(meta.get("list_price")),
@@ -158,6 +160,9 @@ class Resolution:
     family: list[Product] = field(default_factory=list)  # the title on every platform, when none was named
 
 
+NAME_NUMBER_FLOOR = 0.15  # a product this close in name, with another number after it, was what was meant
+
+
 class ProductFinder:
     """Hybrid (lexical + dense) search over product titles, brands and model codes."""
 
@@ -176,6 +181,8 @@ class ProductFinder:
         # A size-prefixed model code ("32Y1": the 32-inch Y1) also answers to the model alone ("Y1").
         docs = [_with_models(tokens(f"{p.title} {p.brand} {p.platform}")) for p in products]
         self._doc_sets = [set(d) for d in docs]
+        # The words of each product's name (a long export title's head): what a shopper names it by.
+        self._name_sets = [set(_with_models(tokens(short_title(p.title)))) | set(tokens(p.brand)) for p in products]
         df = Counter(t for d in self._doc_sets for t in d)
         n = len(products) or 1
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
@@ -191,6 +198,10 @@ class ProductFinder:
         self._platform_codes = {c for p in products for c in codes(p.platform)}
         self._vectors = None
         self._common: frozenset | None = None
+        # Brands: a title's first word that starts two or more titles ("Duracell", "boAt").
+        firsts = Counter(t[0] for t in (tokens(p.title)[:1] for p in products) if t)
+        self._brands = {w for w, c in firsts.items() if c >= 2 and len(w) >= 3 and w.isalpha() and w not in _STOP
+                        and w not in _GENERIC and w not in FEATURE_WORDS}
 
     def _dense(self, question: str):
         """Cosine of ``question`` with every product (``None`` without an embedder)."""
@@ -247,11 +258,14 @@ class ProductFinder:
             return [0.0] * len(self.products)
         asked = {t.rstrip("s") for t in q_tokens}
         out = []
-        for d, plat, acc, kinds in zip(self._doc_sets, self._platform_sets, self._accessory_sets, self._kinds):
+        for d, head, plat, acc, kinds in zip(self._doc_sets, self._name_sets, self._platform_sets,
+                                             self._accessory_sets, self._kinds):
             matched = known & d
             hit = sum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
             named = sum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
-            own = sum(self._idf[t] for t in d - plat - acc if t not in _STOP) or 1.0
+            # How much of its name the question covers: a long export title's feature list
+            # ("…, True HEPA Filter, removes air pollutants, …") is not what shoppers repeat.
+            own = sum(self._idf.get(t, 0.0) for t in (head & d) - plat - acc if t not in _STOP) or 1.0
             coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
             share = hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own))
             out.append(share * (0.8 if kinds and not coded and not kinds & asked else 1.0))
@@ -280,6 +294,10 @@ class ProductFinder:
         order = sorted(range(len(self.products)), key=lambda i: -fused[i])
         best = order[0]
         if lexical[best] < self.MIN_LEXICAL:
+            for i in sorted(range(len(self.products)), key=lambda i: -lexical[i])[:3]:
+                other = _other_model_number(question, self.products[i]) if lexical[i] >= NAME_NUMBER_FLOOR else ""
+                if other:  # "boAt Airdopes 131" asked, only the Airdopes 121v2 carried
+                    return Resolution(None, missing=other, alternatives=[self.products[j] for j in order[:3]])
             unknown = q_codes - self._all_codes
             if unknown and _looks_like_model(unknown):
                 return Resolution(None, missing=" ".join(sorted(unknown)).upper(),
@@ -289,9 +307,12 @@ class ProductFinder:
         # Platform codes ("PS4" in "does the PS5 play PS4 games?") need only one of them carried.
         model_codes = {c for c in q_codes if c in self._all_codes or _looks_like_model({c})}
         platforms, model_codes = model_codes & self._platform_codes, model_codes - self._platform_codes
+        brands = q_tokens & self._brands  # the brand the shopper named: another brand's product is not it
         for i in order[:10]:
             if lexical[i] < self.MIN_LEXICAL:
                 break
+            if brands and not brands & self._doc_sets[i]:
+                continue
             carried = self._codes[i] | _platform_codes(self.products[i])
             if all(_carries(carried, c) for c in model_codes) and (not platforms or platforms & carried):
                 found = self.products[i]
@@ -301,8 +322,45 @@ class ProductFinder:
                 family = self.siblings(found)
                 named_platform = any(set(tokens(p.platform)) & q_tokens for p in family) if len(family) > 1 else True
                 return Resolution(found, score=fused[i], family=[] if named_platform else family)
-        missing = sorted(model_codes - self._codes[best])
-        return Resolution(None, missing=" ".join(missing).upper(), alternatives=[self.products[i] for i in order[:3]])
+        missing = " ".join(sorted(model_codes - self._codes[best])).upper()
+        if brands and not brands & self._doc_sets[best]:  # "Duracell CR2032": only another brand's CR2032
+            named = brands | model_codes
+            missing = " ".join(w for w in re.findall(r"[\w+-]+", question) if set(tokens(w)) & named) or missing
+        return Resolution(None, missing=missing, alternatives=[self.products[i] for i in order[:3]])
+
+    def sibling_named(self, product: Product, question: str) -> Product | None:
+        """Another variant of ``product`` that ``question`` picks by its own words only ("and the
+        4GB one?" after the 6GB iQOO Z6): a product with the same name whose title carries every
+        word the question gives and ``product``'s title does not."""
+        q = {t for t in tokens(question) if t not in _STOP and t not in _GENERIC and len(t) > 1} - {"one", "ones"}
+        own = set(tokens(product.title))
+        new = q - own
+        if not new or not q:
+            return None
+        for other in self.products:
+            if other.id != product.id and other.name == product.name and q <= set(tokens(other.title)):
+                return other
+        return None
+
+    def cheaper(self, product: Product, n: int = 2) -> list[Product]:
+        """Up to ``n`` products of ``product``'s kind (its sub-category, else its category) priced below
+        it, the most alike first (title words shared, then rating)."""
+        if product.price is None:
+            return []
+        kind = product.subcategory or product.category
+        own = set(tokens(product.title)) - _STOP
+        same = [p for p in self.products if p.id != product.id and p.price is not None and p.price < product.price
+                and kind and (p.subcategory or p.category) == kind and p.name != product.name]
+        def alike(p: Product) -> tuple:
+            words = set(tokens(p.title)) - _STOP
+            return (len(own & words) / (len(own | words) or 1), p.rating or 0.0, -p.price)
+        picked: list[Product] = []
+        for p in sorted(same, key=alike, reverse=True):
+            if all(p.name != q.name for q in picked):
+                picked.append(p)
+            if len(picked) == n:
+                break
+        return picked
 
     def variant(self, product: Product, platform: str) -> Product | None:
         """The same title on another platform: ``variant(ember_ps4, "PC")`` → Chronicles of Ember (PC)."""
@@ -314,6 +372,16 @@ class ProductFinder:
 
     def platforms_of(self, product: Product) -> list[str]:
         return sorted({p.platform for p in self.products if p.base_title == product.base_title and p.platform})
+
+
+def fits_focus(question: str, product: Product) -> bool:
+    """Whether every word ``question`` might name a product by is a word of ``product``'s own text
+    ("what's the tank capacity?" after the Eureka Forbes vacuum, whose text has its 20-litre
+    tank): the follow-up is about it, not about a product with "tank" in its title."""
+    naming = {t for t in tokens(question) if t not in _STOP and t not in FEATURE_WORDS and t not in MEANS
+              and len(t) > 2 and not t.isdigit()}
+    text = set(tokens(f"{product.title} {product.text}"))
+    return bool(naming) and naming <= text
 
 
 def _after_for(title: str) -> str:
@@ -334,13 +402,26 @@ def short_title(title: str, limit: int = 60) -> str:
     'PlayStation 5 Console - Disc Edition'
     """
     if len(title) <= limit:
-        return title
+        head = re.split(r"\s*,\s*|\s+\|\s+", title)[0].strip()
+        if head.count("(") > head.count(")"):  # "OnePlus Nord 2T 5G (Jade Fog, 8GB RAM…)": before the bracket
+            head = head[: head.rfind("(")].strip()
+        return head if head != title and _names_alone(head) else title
     for pattern in (r"\s*[,|(\[]\s*|\s+/\s+", r"\s+[-–]\s+(?=[A-Z0-9])|\s+with\s+"):
         head = re.split(pattern, title)[0].strip()
-        if len(head.split()) >= 2 and len(head) <= limit + 20:
+        if len(head.split()) >= 2 and len(head) <= limit + 20 and _names_alone(head):
             return head
-        title = head if len(head.split()) >= 2 else title
+        title = head if len(head.split()) >= 2 and _names_alone(head) else title
     return title if len(title) <= limit + 20 else title[:limit].rsplit(" ", 1)[0]
+
+
+def _names_alone(head: str) -> bool:
+    """Whether a title's head names a product by itself: some word after its first (the brand)
+    that is not a size — "JBL Go 2" or "Redmi 10A" do, "MI 108 cm" does not."""
+    words = head.split()
+    return len(words) >= 2 and any(not _SIZE_WORD.fullmatch(w.strip("()[],")) for w in words[1:])
+
+
+_SIZE_WORD = re.compile(r"\d+(\.\d+)?(cm|mm|m|inch|inches|gb|tb|w|l|kg|g|ml)?|cm|mm|inch|inches|\"", re.I)
 
 
 def spoken_name(p: Product, question: str = "") -> str:
@@ -355,10 +436,51 @@ def spoken_name(p: Product, question: str = "") -> str:
     name = p.name
     if len(p.title) <= 60 or not question:
         return name
+    said = _said_name(p, question)
+    if said:
+        return said
     asked = {t for t in tokens(question) if t not in _STOP}
     words = name.split()
     last = max((i for i, w in enumerate(words) if set(tokens(w)) & asked), default=-1)
     return " ".join(words[: last + 1]) if last >= 1 else name
+
+
+_SPAN_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+]*(?:[-./][A-Za-z0-9+]+)*(?:\s?(?:inch(?:es)?|\"))?")
+_SPAN_GLUE = frozenset("and & +".split())
+
+
+def _said_name(p: Product, question: str) -> str:
+    """The words the shopper named ``p`` by ("the Dyazo laptop stand", "the Mi Air Purifier 3"),
+    spelt as the title spells them, when every one of them is in the title and they start with
+    the title's first word (its brand); else ``""``."""
+    title: dict[str, str] = {}
+    for w in _SPAN_WORD.findall(p.title):
+        for t, raw in zip(tokens(w), re.findall(r"[A-Za-z0-9]+(?:\s?inch(?:es)?|\")?", w) if len(tokens(w)) > 1 else [w]):
+            title.setdefault(t, raw)
+    words = [(w, tokens(w)) for w in _SPAN_WORD.findall(question)]
+    first = tokens(p.title)[:1]
+    start = next((i for i, (_, t) in enumerate(words) if t[:1] == first), None)
+    if start is None:
+        return ""
+    span: list[str] = []
+    rest = words[start:]
+    for n, (word, toks) in enumerate(rest):
+        tok = toks[0] if toks else ""
+        if tok in _SPAN_GLUE and span:  # "Wet & Dry", "Keyboard and Mouse"
+            span.append(word)
+            continue
+        inside = tok in title and n + 1 < len(rest) and rest[n + 1][1][:1] and rest[n + 1][1][0] in title
+        if (tok in FEATURE_WORDS or tok in MEANS or tok in _STOP) and not inside:  # "Is the JBL Go 2 waterproof?"
+            break
+        if tok in title:
+            span.append(title[tok] if not re.search(r"\d", word) or title[tok].lower() == word.lower() else word)
+        elif tok and any(t.endswith(tok) and t[: -len(tok)].isdigit() for t in title):  # "Y1" of "32Y1"
+            span.append(word)
+        else:
+            break
+    while span and tokens(span[-1])[:1] and tokens(span[-1])[0] in _SPAN_GLUE:
+        span.pop()
+    return " ".join(span) if len(span) >= 2 else ""
 
 
 def _with_models(toks: list[str]) -> list[str]:
@@ -380,7 +502,7 @@ def _other_model_number(question: str, product: Product) -> str:
     """The "name number" the shopper gave when the product has the same name with another number:
     ``"OnePlus Nord 3"`` against "OnePlus Nord 2T 5G" → ``"Nord 3"``; ``""`` otherwise."""
     title = tokens(product.title)
-    for m in re.finditer(r"\b([A-Za-z][A-Za-z]+)\s+(\d{1,4}[a-z]{0,2})\b(?![.,]?\d)(?!\s*(gb|tb|mb|w|watts?|players?|pcs?|pack|inch|mm|l)\b)",
+    for m in re.finditer(r"\b([A-Za-z][A-Za-z]+)\s+(\d{1,4}[a-z]{0,2})\b(?![.,]?\d)(?!-\w)(?!\s*(gb|tb|mb|w|watts?|players?|pcs?|pack|inch|mm|l)\b)",
                          question, re.I):
         word, number = m.group(1).lower(), m.group(2).lower()
         if word in title and number not in title:
@@ -388,6 +510,8 @@ def _other_model_number(question: str, product: Product) -> str:
             nxt = title[i + 1] if i + 1 < len(title) else ""
             if nxt and nxt != number and re.match(r"\d", nxt):
                 return f"{m.group(1)} {m.group(2)}"
+            if word in tokens(short_title(product.title)) and not re.search(r"[a-z]", number):
+                return f"{m.group(1)} {m.group(2)}"  # "Ninja 2" asked, the "Fire-Boltt Ninja Calling" found
     return ""
 
 

@@ -19,22 +19,35 @@ import re
 _THANKS = (r"thanks?( you)?( (so|very) much| a lot| again)?|thank u|thx|ty|cheers|much appreciated|"
            r"appreciate it|谢谢(你|您)?|多谢|感谢")
 _OK = (r"ok(ay)?|great|perfect|awesome|cool|nice|good|excellent|wonderful|fantastic|super|got it|understood|"
-       r"that helps?|that('s| is| was) (helpful|great|perfect|all|it|everything)|this helps|helpful|"
+       r"that helps?|that('s| is| was) ((really|very|so|super|most) )?(helpful|great|perfect|all|it|everything)|"
+       r"this helps|(really |very )?helpful|"
        r"all good|sounds good|no problem|np|好的|好|明白了|知道了|太好了|没问题")
 _BYE = r"bye|goodbye|good bye|bye bye|see (you|ya)|have a (nice|good|great) (day|one|evening)|take care|再见|拜拜"
-_PIECE = re.compile(rf"^(?:(?P<t>{_THANKS})|(?P<o>{_OK})|(?P<b>{_BYE}))$", re.I)
-_SPLIT = re.compile(r"[\s]*[,.!;:~，。！；]+[\s]*|\s+(?=and\b)|^\s*(?:and|so|oh|ah|well)\s+", re.I)
+_HELLO = (r"hi|hello|hey|hiya|howdy|yo|greetings|namaste|good (morning|afternoon|evening|day)|(hi|hello|hey) there|"
+          r"(is )?(any ?one|some ?one|any ?body) (there|here|around)|are you there|你好|您好|嗨|哈喽|在吗|在不在")
+_HOW = r"how are (you|u|things)( (doing|today|doing today))?|how('s| is) it going|how do you do|你好吗|最近怎么样"
+_WHO = (r"who (am i|are we) (talking|speaking|chatting) (to|with)|who are you|what are you|are you (a )?(bot|robot|ai|"
+        r"chatbot|machine)|what('s| is) your name|你是谁|你是机器人吗")
+_PIECE = re.compile(rf"^(?:(?P<t>{_THANKS})|(?P<o>{_OK})|(?P<b>{_BYE})|(?P<h>{_HELLO})|(?P<w>{_HOW})|(?P<q>{_WHO}))$", re.I)
+_SPLIT = re.compile(r"[\s]*[,.!?;:~，。！？；]+[\s]*|\s+(?=and\b)|^\s*(?:and|so|oh|ah|well)\s+", re.I)
 
 REPLIES = {
     "thanks": {"en": "You're welcome! Is there anything else I can help you with?",
                "zh": "不客气！还有什么可以帮您的吗？"},
     "goodbye": {"en": "Thanks for stopping by — have a great day!", "zh": "感谢您的光临，祝您愉快！"},
     "ok": {"en": "Glad that helped. Anything else you'd like to know?", "zh": "很高兴能帮到您。还有其他问题吗？"},
+    "hello": {"en": "Hello! I'm the store's shopping assistant. Ask me about a product, an order, shipping or returns.",
+              "zh": "您好！我是本店的购物助手，可以帮您查询商品、订单、配送和退货。"},
+    "how": {"en": "I'm doing well, thanks for asking! What can I help you with today?",
+            "zh": "我很好，谢谢关心！今天有什么可以帮您的？"},
+    "who": {"en": "I'm the store's virtual shopping assistant: I answer questions about our products, orders, shipping, "
+                  "returns and payment, and I can bring in a person from our team if you need one.",
+            "zh": "我是本店的智能购物助手，可以回答商品、订单、配送、退货和付款方面的问题，需要时也可以帮您转人工。"},
 }
 
 
 def small_talk(message: str) -> str | None:
-    """``"thanks" | "goodbye" | "ok"`` when every piece of the message is a pleasantry, else ``None``."""
+    """``"thanks" | "goodbye" | "ok" | "hello" | "how" | "who"`` when every piece of the message is a pleasantry, else ``None``."""
     pieces = [p.strip() for p in _SPLIT.split(message.strip()) if p and p.strip()]
     pieces = [re.sub(r"^(and|so|oh|ah|well|yes|yeah|yep)\s+", "", p, flags=re.I) for p in pieces]
     if not pieces or len(message) > 80:
@@ -45,7 +58,10 @@ def small_talk(message: str) -> str | None:
         if found is None:
             return None
         kinds.extend(found)
-    return "goodbye" if "goodbye" in kinds else "thanks" if "thanks" in kinds else "ok"
+    for kind in ("goodbye", "thanks", "who", "how", "hello"):
+        if kind in kinds:
+            return kind
+    return "ok"
 
 
 def _pleasantries(piece: str) -> list[str] | None:
@@ -57,7 +73,8 @@ def _pleasantries(piece: str) -> list[str] | None:
         for end in range(len(words), start, -1):
             m = _PIECE.match(" ".join(words[start:end]))
             if m:
-                kinds.append("thanks" if m.group("t") else "goodbye" if m.group("b") else "ok")
+                kinds.append(next(k for g, k in (("t", "thanks"), ("b", "goodbye"), ("h", "hello"), ("w", "how"),
+                                                  ("q", "who"), ("o", "ok")) if m.group(g)))
                 start = end
                 break
         else:
@@ -108,4 +125,9 @@ DECLINE = {
 
 def off_topic(message: str) -> bool:
     """True for a general-knowledge or creative request that names none of the store's business."""
-    return bool(_GENERAL.search(message) or _GENERAL_ZH.search(message)) and not _STORE.search(message)
+    from bot.answers.offtopic import has_chinese, zh_names_shop, zh_off_topic  # Chinese: by the kind of request
+
+    if zh_off_topic(message):
+        return True
+    general = bool(_GENERAL.search(message) or _GENERAL_ZH.search(message)) and not _STORE.search(message)
+    return general and not (has_chinese(message) and zh_names_shop(message))  # "空气炸锅的食谱" asks about the fryer

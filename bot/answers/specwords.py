@@ -53,6 +53,24 @@ MEANS = {
     "charging": "charging charge hours",
     "range": "range metres meters m",
     "noise": "noise cancellation anc",
+    "included": "includes include included components box contents package",
+    "include": "includes include included components box contents package",
+    "box": "includes include included components contents package",
+    "come": "includes include included components",
+    "batteries": "battery batteries aa aaa powered cell",
+    "area": "area coverage sq sqft ft room",
+    "cover": "area coverage sq sqft ft room",
+    "coverage": "area coverage sq sqft ft room",
+    "pressure": "pressure bar",
+    "pages": "pages yield",
+    "print": "pages yield print",
+    "ports": "port ports hdmi usb",
+    "long": "length meter meters metre metres m ft feet",
+    "length": "length meter meters metre metres m ft feet",
+    "brand": "brand",
+    "work": "works compatible compatibility supports support",
+    "compatible": "works compatible compatibility supports support",
+    "weighs": "weight grams kg g gm",
 }
 # The quantity a question asks for: question words → a regex for that quantity in a clause.
 QUANTITIES = [
@@ -65,10 +83,15 @@ QUANTITIES = [
     (r"\bdpi\b", r"\d[\d,]*\s*dpi\b"),
     (r"\b(resolution|video|record)\b", r"\b\d{3,4}p\b|\b[248]k\b|\d{3,4}\s?x\s?\d{3,4}"),
     (r"\b(size|how big)\b", r"\d+(\.\d+)?\s*(mm|cm|inch(es)?|\")"),
-    (r"\b(weigh|weight|heavy)\b", r"\d+(\.\d+)?\s*(g|grams?|kg)\b"),
+    (r"\b(weigh|weighs|weight|heavy)\b", r"\d+(\.\d+)?\s*(g|gm|grams?|kg)\b"),
+    (r"\bhow long is\b|\blength\b", r"\d+(\.\d+)?\s*-?\s*(m|meters?|metres?|ft|feet|cm)\b"),
+    (r"\b(area|cover|coverage)\b", r"\d[\d,]*\s*(sq\.?\s?ft|sqft|sq\.?\s?m|square)"),
+    (r"\bpressure\b", r"\d+(\.\d+)?\s*bar\b"),
+    (r"\bpages?\b", r"\d[\d,]*\s*pages?\b"),
     (r"\bhow many\b", r"\b\d[\d,]*\b"),
 ]
 
 FEATURE_WORDS = frozenset(MEANS) - frozenset(  # less the words that also name products ("camera", "display")
     "camera display screen storage memory ram noise range size big charge charging warranty water video".split()
-) | frozenset("lasts playtime hold holds wattage max maximum total".split())
+) | frozenset("lasts playtime hold holds wattage max maximum total included include weighs batteries coverage "
+            "pressure".split())

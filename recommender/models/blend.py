@@ -19,7 +19,8 @@ Two ways to build one:
 
 Profiles: the blend builds profiles with its own ``half_life`` (the first member's); a
 member whose ``half_life`` differs is given its own training row when the caller names the
-training user, else the blend's profile (new events: an approximation for that member).
+training user, else the blend's profile re-weighted to that member's half-life
+(:func:`reweight_profile`: exact for items bought once).
 Reasons ("because you bought X") come from the member with the larger weight.
 
 Text: the blend itself has ``uses_text = False`` — it cannot grow its catalogue with
@@ -150,10 +151,12 @@ class BlendRecommender(Recommender):
         out = []
         for m in self.members:
             prof = profiles
-            if m.params.get("half_life") != self.params["half_life"] and users is not None:
-                u = np.asarray(users)
+            if m.params.get("half_life") != self.params["half_life"]:
+                u = np.asarray(users) if users is not None else np.zeros(0, dtype=np.int64)
                 if len(u) and (u >= 0).all() and m.user_items is not None:
                     prof = m.user_items[u]
+                else:
+                    prof = reweight_profile(profiles, self.params["half_life"], m.params.get("half_life"))
             out.append(zscore(np.asarray(m.score(prof, users), dtype=np.float32)))
         return out
 
@@ -194,6 +197,26 @@ class BlendRecommender(Recommender):
             if m.name != n:
                 raise ValueError(f"{path}: member {m.name!r} where {n!r} was saved")
         return model
+
+
+def reweight_profile(profiles, half_life_from: float | None, half_life_to: float | None):
+    """A recency profile built with ``half_life_from`` re-expressed with ``half_life_to``.
+
+    An event of age k weighs ``0.5**(k/h)``, so ``w ** (h_from/h_to)`` is exact for items
+    bought once with unit event weight (an approximation otherwise). Without decay in the
+    source there is no order to recover (returned as is); without decay in the target every
+    item weighs 1.
+
+    Example: weights [1, 0.5, 0.25] (h 1) → h 2: [1, 0.707, 0.5].
+    """
+    if not half_life_from or half_life_from == half_life_to:
+        return profiles
+    out = profiles.tocsr(copy=True).astype(np.float32)
+    if not half_life_to:
+        out.data = (out.data > 0).astype(np.float32)
+    else:
+        out.data = np.power(np.maximum(out.data, 0.0), float(half_life_from) / float(half_life_to)).astype(np.float32)
+    return out
 
 
 def _jsonable(v: Any) -> bool:

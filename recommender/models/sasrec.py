@@ -5,8 +5,8 @@ Transformer blocks (causal attention, position embeddings counted from the most 
 event); the output at the last position scores every item by a dot product with the
 (shared) item embeddings. Training is next-item prediction at every position of every
 training sequence with **softmax cross-entropy** — over all items when there are at most
-``full_softmax_max`` of them, else over ``negatives`` uniformly sampled items shared by the
-batch — which is what makes SASRec strong; the published BCE-with-one-negative SASRec is much
+``full_softmax_max`` of them (on CUDA: up to :data:`CUDA_FULL_SOFTMAX_MAX`), else over
+``negatives`` uniformly sampled items shared by the batch — which is what makes SASRec strong; the published BCE-with-one-negative SASRec is much
 weaker on the Amazon sets (Beauty NDCG@10 0.0318 published; figures for this one in
 ``benchmarks.recsys_quality``). Epochs are chosen by early stopping on the validation split.
 
@@ -65,6 +65,10 @@ def pad_left(seqs: list[np.ndarray], pad: int) -> np.ndarray:
         if len(s):
             out[n, -len(s):] = s
     return out
+
+
+#: On CUDA, the full softmax is used for catalogues up to this size whatever ``full_softmax_max`` says.
+CUDA_FULL_SOFTMAX_MAX = 200_000
 
 
 class _Net:
@@ -146,7 +150,9 @@ class SASRecRecommender(NeighbourTermMixin, Recommender):
         opt = torch.optim.Adam(net.parameters(), lr=p["lr"], weight_decay=p["weight_decay"], betas=(0.9, 0.98))
         batches = self._batches(seqs, np.random.default_rng(int(p["seed"])))
         padded = [torch.as_tensor(pad_left([seqs[i] for i in b], ni), device=dev) for b in batches]
-        full = ni <= int(p["full_softmax_max"])
+        # full softmax when affordable: up to full_softmax_max items on CPU, any catalogue up to
+        # CUDA_FULL_SOFTMAX_MAX on a GPU (the logits are one matmul there)
+        full = ni <= int(p["full_softmax_max"]) or (str(dev).startswith("cuda") and ni <= CUDA_FULL_SOFTMAX_MAX)
         gen = torch.Generator(device=dev).manual_seed(int(p["seed"]))
         n_neg = int(p["negatives"])
 

@@ -21,11 +21,12 @@ Basic auth, and ``gr.Request.username`` names the staff member. Nothing here ans
 shopper: every turn goes through ``service``.
 """
 
+from web.fonts import FONT_CSS
 from web.staff_ui.common import esc, staff_name
 
 __all__ = ["build_staff_ui"]
 
-CSS = """
+CSS = FONT_CSS + """
 footer {display:none !important}
 .kefu-turn {border:1px solid var(--border-color-primary);border-radius:8px;padding:8px 12px;margin:6px 0}
 .kefu-turn.user {background:var(--background-fill-secondary)}

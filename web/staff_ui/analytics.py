@@ -47,12 +47,36 @@ def empty_note(plots) -> str:
     return f"\n\n*Not enough data yet for: {', '.join(empty)}.*" if empty else ""
 
 
+# Twenty distinguishable colours: the plot's default palette has ten, so the eleventh intent of a
+# demo day ("unknown") was drawn in the first one's blue and the legend could not tell them apart.
+PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+           "#bab0ac", "#1f77b4", "#aec7e8", "#2ca02c", "#98df8a", "#d62728", "#9467bd", "#c5b0d5", "#8c564b",
+           "#17becf", "#7f7f7f")
+
+
+def intent_colors(df) -> dict:
+    """One colour per intent in ``df`` (sorted names, so an intent keeps its colour across refreshes of the
+    same set); past twenty the colours repeat.
+
+    >>> import pandas as pd
+    >>> colours = intent_colors(pd.DataFrame({"intent": [f"i{n:02d}" for n in range(11)]}))
+    >>> len(set(colours.values())), colours["i00"] != colours["i10"]
+    (11, True)
+    """
+    names = sorted(map(str, df["intent"].unique())) if len(df) and "intent" in df else []
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
 def shown(plots) -> list:
-    """The plot updates: hidden while they have nothing to draw (see :func:`empty_note`)."""
+    """The plot updates: hidden while they have nothing to draw (see :func:`empty_note`); the intents plot
+    with a colour per intent (:func:`intent_colors`)."""
     import gradio as gr
 
-    return [gr.update(value=df, visible=bool(len(df)) and (i not in LINES or df["period"].nunique() >= 2))
-            for i, df in enumerate(plots)]
+    updates = [gr.update(value=df, visible=bool(len(df)) and (i not in LINES or df["period"].nunique() >= 2))
+               for i, df in enumerate(plots)]
+    if len(plots[0]):
+        updates[0]["color_map"] = intent_colors(plots[0])
+    return updates
 
 
 def build(store) -> None:

@@ -5,7 +5,7 @@ how the Feedback tab opens the conversation behind a rating.
 """
 
 from web.staff_ui.common import esc, staff_name
-from web.staff_ui.formatting import turn_html
+from web.staff_ui.formatting import state_label, turn_html, when_label
 
 NO_TURN = "Open a conversation and pick a turn first."
 
@@ -32,8 +32,8 @@ class Conversations:
         rows = []
         for s in self.store.list_sessions(limit=200, search=(search or "").strip()):
             up, down = fb.get(s["session_id"], (0, 0))
-            rows.append([s["session_id"], s["user_id"] or "", s["updated_at"], s["turns"], s["first_message"][:120],
-                         s["handoff_state"], up, down])
+            rows.append([s["session_id"], s["user_id"] or "", when_label(s["updated_at"]), s["turns"],
+                         s["first_message"][:120], state_label(s["handoff_state"]), up, down])
         return rows
 
     def open(self, sid) -> tuple:

@@ -45,7 +45,7 @@ class Feedback:
         from bot import regression
 
         try:
-            regression.delete_case(self.store, int(case_id))
+            regression.delete_case(self.store, int(str(case_id).strip()))
         except (KeyError, TypeError, ValueError):
             pass
         return self.case_rows()
@@ -80,7 +80,8 @@ class Feedback:
                 column_widths=["5%", "27%", "18%", "22%", "7%", "8%", "13%"],
             )
             with gr.Row():
-                case_id = gr.Number(label="Case id", precision=0, scale=1)
+                # a textbox: an empty gr.Number shows "0", a case that does not exist
+                case_id = gr.Textbox(label="Case id", placeholder="id of the case to delete", scale=1, max_lines=1)
                 delete = gr.Button("Delete case", variant="stop", scale=1)
 
         def open_from_feedback(evt: gr.SelectData):

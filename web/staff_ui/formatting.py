@@ -4,6 +4,7 @@ Pure functions (no gradio), so they are unit-tested on plain dicts. Everything t
 shopper or a document is escaped with :func:`~web.staff_ui.common.esc` before it becomes HTML.
 """
 
+from desk.escalation import REASON_LABELS, reason_label  # noqa: F401 - re-exported for the staff pages
 from web.chat_render import cjk_spacing
 from web.staff_ui.common import esc
 
@@ -125,6 +126,22 @@ def turn_html(turn, ratings: list) -> str:
     )
 
 
+# What staff read for the desk's state names (desk/handoff.py); rule names: desk.escalation.reason_label.
+STATE_LABELS = {"bot": "with the bot", "waiting_for_human": "waiting for human", "human": "with staff", "resolved": "resolved"}
+ROLE_LABELS = {"user": "Shopper", "assistant": "Kefu", "staff": "Staff", "system": "Note"}
+
+
+def state_label(state: str) -> str:
+    """``"waiting_for_human"`` → ``"waiting for human"``; an unknown state as words."""
+    return STATE_LABELS.get(state or "", (state or "").replace("_", " "))
+
+
+def when_label(stamp) -> str:
+    """An ISO time (``"2026-12-03T13:34:37"``) as ``"2026-12-03 13:34"``; anything else as it is."""
+    text = stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp or "")
+    return text[:16].replace("T", " ") if len(text) >= 16 and text[10:11] == "T" else text
+
+
 def packet_markdown(case: dict) -> str:
     """A handoff case (``CaseView.to_api()``) as the markdown staff read before taking it.
 
@@ -132,11 +149,14 @@ def packet_markdown(case: dict) -> str:
     recommendations, the customer's recent events) and the transcript.
     """
     p = case.get("packet") or {}
-    state = case["state"].replace("_", " ")
+    reason = case.get("reason", "")
+    summary = str(p.get("summary", reason))
+    if reason and summary.startswith(reason + "."):  # the packet's summary opens with the rule's name
+        summary = reason_label(reason).capitalize() + summary[len(reason):]
     lines = [
-        f"### Case {case['id']} — {state} ({case.get('urgency', 'normal')})",
-        f"**Summary:** {p.get('summary', case.get('reason', ''))}",
-        f"**Reason:** {case.get('reason', '')}  ·  **opened** {case.get('created_at', '')}  ·  "
+        f"### Case {case['id']} — {state_label(case['state'])} ({case.get('urgency', 'normal')} urgency)",
+        f"**Summary:** {summary}",
+        f"**Reason:** {reason_label(reason)}  ·  **opened** {when_label(case.get('created_at', ''))}  ·  "
         f"**staff** {case.get('staff') or '—'}",
     ]
     if p.get("intents"):
@@ -155,5 +175,5 @@ def packet_markdown(case: dict) -> str:
         lines.append(f"**Customer:** {customer.get('user_id') or 'anonymous'} — {history}")
     lines.append("#### Transcript")
     for t in p.get("transcript", []):
-        lines.append(f"- **{t['role']}**: {t['text']}")
+        lines.append(f"- **{ROLE_LABELS.get(t['role'], t['role'])}**: {t['text']}")
     return "\n\n".join(lines)

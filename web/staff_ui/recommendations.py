@@ -64,7 +64,7 @@ def view(store, days, catalogue: int | None = None) -> tuple:
         # to_datetime: a frame built from a mix of empty and filled parts (no clicks yet) has object periods
         return df.assign(period=pd.to_datetime(df["period"]).dt.strftime(fmt)) if len(df) else df
 
-    plots = (labelled(frames["volume"]), labelled(frames["ctr"]), labelled(frames["coverage"]))
+    plots = (labelled(complete(frames["volume"])), labelled(frames["ctr"]), labelled(frames["coverage"]))
     by_reason = [[r["reason"], r["impressions"], r["clicks"], "" if r["ctr"] is None else f"{r['ctr']:.1%}"]
                  for r in frames["by_reason"].to_dict("records")]
     top = [[r["item_id"], r["impressions"], r["clicks"]] for r in frames["top_items"].to_dict("records")]
@@ -72,6 +72,25 @@ def view(store, days, catalogue: int | None = None) -> tuple:
     if s["impressions"]:
         text += empty_note(plots)
     return (text, *plots, by_reason, top)
+
+
+def complete(volume):
+    """The impressions/clicks frame with a 0 for every period a kind is missing from: a period with
+    impressions and no click has no "clicks" row, so the clicks line was a lone point nobody could see.
+
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"period": [1, 1, 2], "kind": ["clicks", "impressions", "impressions"], "count": [1, 60, 8]})
+    >>> complete(v).values.tolist()
+    [[1, 'clicks', 1], [1, 'impressions', 60], [2, 'clicks', 0], [2, 'impressions', 8]]
+    """
+    import pandas as pd
+
+    if not len(volume):
+        return volume
+    grid = pd.MultiIndex.from_product([sorted(volume["period"].unique()), sorted(volume["kind"].unique())],
+                                      names=["period", "kind"])
+    filled = volume.set_index(["period", "kind"])["count"].reindex(grid, fill_value=0).reset_index()
+    return filled[list(volume.columns)]
 
 
 def empty_note(plots) -> str:
@@ -91,6 +110,19 @@ def evaluation_view(data_dir=None) -> tuple[str, list[str], list[list]]:
     table = [[r["dataset"], r["model"], *[_fmt(r.get(m)) for m in metrics]] for r in rows]
     caption = f"Latest offline evaluation: `{esc(path)}`, written {when:%Y-%m-%d %H:%M} UTC ({len(rows)} rows)."
     return caption, ["dataset", "model", *metrics], table
+
+
+def titled(rows: list[list], recommender=None) -> list[list]:
+    """``[item, impressions, clicks]`` rows with the product's title after its id (the recommender's
+    ``title(item_id)``; blank for an item it does not know): staff do not read ids."""
+    def title(item_id) -> str:
+        try:
+            name = recommender.title(item_id) if recommender is not None and hasattr(recommender, "title") else ""
+        except Exception:  # noqa: BLE001 - a title is a nicety; the row stays
+            name = ""
+        return "" if name == item_id else str(name or "")
+
+    return [[row[0], title(row[0]), *row[1:]] for row in rows]
 
 
 def _fmt(value):
@@ -118,8 +150,9 @@ def build(store, recommender=None, data_dir=None) -> None:
                                color_title="metric", **period)
         by_reason = gr.Dataframe(headers=["reason", "impressions", "clicks", "CTR"], interactive=False,
                                  label="By reason", elem_id="rec-by-reason")
-        top = gr.Dataframe(headers=["item", "impressions", "clicks"], interactive=False, label="Most shown items",
-                           elem_id="rec-top-items")
+        top = gr.Dataframe(headers=["item", "title", "impressions", "clicks"], interactive=False,
+                           label="Most shown items", elem_id="rec-top-items",
+                           column_widths=["14%", "56%", "15%", "15%"])
         eval_caption = gr.Markdown()
         eval_table = gr.Dataframe(interactive=False, label="Offline evaluation", wrap=True, elem_id="rec-eval")
 
@@ -131,7 +164,7 @@ def build(store, recommender=None, data_dir=None) -> None:
         caption, headers, rows = evaluation_view(data_dir)
         import pandas as pd
 
-        return [text, shown(vol), shown(rates), shown(cover), reasons, items, caption,
+        return [text, shown(vol), shown(rates), shown(cover), reasons, titled(items, recommender), caption,
                 gr.update(value=pd.DataFrame(rows, columns=headers), visible=bool(rows))]
 
     outputs = [summary, volume, ctr, coverage, by_reason, top, eval_caption, eval_table]

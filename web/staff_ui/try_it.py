@@ -12,6 +12,10 @@ from web.staff_ui.common import TRY_PREFIX, esc
 from web.staff_ui.formatting import check_rows, latency_rows, rec_rows, reply_summary, source_rows, source_texts
 
 
+NO_CHECKS = ("*No generated sentences in this reply: it was composed from the catalogue or quoted from the "
+             "sources, so there was nothing for the grounding check to test.*")
+
+
 def answer_markdown(d: dict) -> str:
     """The reply with its citations listed below it: ``[1] Return window (`r#window`)``."""
     answer = cjk_spacing(d["reply"]) or "*(no reply: a person has this conversation)*"  # as the shopper sees it
@@ -57,15 +61,22 @@ def build(service) -> None:
             sources = gr.Dataframe(headers=["id", "title", "kind", "score", "cited"], label="Retrieved sources",
                                    scale=3, wrap=True, column_widths=["34%", "36%", "10%", "10%", "10%"])
             latency = gr.Dataframe(headers=["stage", "ms"], label="Latency", scale=1)
-        recs = gr.Dataframe(headers=["item_id", "title", "score", "reason"], label="Recommendations", wrap=True)
+        recs = gr.Dataframe(headers=["item_id", "title", "score", "reason"], label="Recommendations", wrap=True,
+                            column_widths=["12%", "33%", "10%", "45%"], visible=False)
         with gr.Accordion("Text of the retrieved sources", open=False):
             texts = gr.Markdown()
         with gr.Accordion("Grounding check per generated sentence", open=False):
-            checks = gr.Dataframe(headers=["sentence", "verdict", "why", "score"], wrap=True)
+            checks_note = gr.Markdown()
+            checks = gr.Dataframe(headers=["sentence", "verdict", "why", "score"], wrap=True, visible=False)
 
     def on_ask(q, user_id, keep_going, sid):
-        return ask(service, q, user_id, keep_going, sid)
+        answer, meta_line, src, lat, rec, text, check, new_sid = ask(service, q, user_id, keep_going, sid)
+        # empty tables (headers over nothing) read as broken: hide them and say why there is nothing
+        if not rec and answer and not answer.startswith("**Refused"):
+            meta_line += " · no recommendations for this turn"
+        return (answer, meta_line, src, lat, gr.update(value=rec, visible=bool(rec)), text,
+                NO_CHECKS if not check else "", gr.update(value=check, visible=bool(check)), new_sid)
 
-    outputs = [reply, meta, sources, latency, recs, texts, checks, session]
+    outputs = [reply, meta, sources, latency, recs, texts, checks_note, checks, session]
     for trigger in (button.click, question.submit):
         trigger(on_ask, [question, user, keep, session], outputs, api_visibility="private")
