@@ -50,6 +50,7 @@ def create_app(settings=None, service=None, warm: bool = True, components=None):
 
     def warm_up():
         try:
+            index_if_empty(settings, components)
             service.warm()
             log.info("models loaded; Kefu is ready")
         except Exception:  # noqa: BLE001 - reported by /healthz staying 503
@@ -86,6 +87,29 @@ def create_app(settings=None, service=None, warm: bool = True, components=None):
     )
     app = gr.mount_gradio_app(app, shopper, path="/", css=shopper.kefu_css, footer_links=[], show_error=False)
     return app
+
+
+def index_if_empty(settings, components) -> bool:
+    """A first start on an empty index indexes the configured store folder (the catalogue's
+    folder, ``KEFU_PRODUCTS_PATH``'s parent: the demo store by default) instead of answering every
+    question with "I don't know"; says so in the log. True when it indexed."""
+    from pathlib import Path
+
+    store = components.knowledge
+    if store.count():
+        return False
+    folder = Path(settings.products_path).parent
+    if not folder.is_dir():
+        log.warning("the knowledge index is empty and %s does not exist: index your store with "
+                    "`python -m knowledge.ingest PATH`", folder)
+        return False
+    log.warning("the knowledge index is empty: indexing %s first (for your own files: "
+                "`python -m knowledge.ingest PATH`)", folder)
+    from knowledge.ingest import ingest
+
+    report = ingest(store, [folder], progress=False)
+    log.info("indexed %s: %s", folder, report.summary())
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
