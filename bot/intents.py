@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -74,16 +72,11 @@ class FaqIntentModel:
     # -- on disk -------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Write the fitted weights to ``path`` (atomically: a reader never sees half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, coef=self._coef, intercept=self._intercept, classes=np.array(self.classes, dtype=str),
-                         C=np.array(self.C))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        from knowledge.revision_cache import atomic_write
+
+        with atomic_write(path) as f:
+            np.savez(f, coef=self._coef, intercept=self._intercept, classes=np.array(self.classes, dtype=str),
+                     C=np.array(self.C))
 
     @classmethod
     def load(cls, path: Path) -> FaqIntentModel:

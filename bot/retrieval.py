@@ -116,7 +116,7 @@ class LexicalIndex:
 
         self.store = store
         self.lang = lang
-        self._fitted = PerRevision(store, self._fit)  # (vectorizer, matrix, docs)
+        self._fitted = PerRevision(store, self._fit)  # (CharTfidf, docs)
 
     def _fit(self):
         from bot.intents import cache_dir_of
@@ -128,12 +128,12 @@ class LexicalIndex:
             if rec.metadata.get("variant") != "entry"
         ]
         if not docs:
-            return None, None, []
+            return None, []
         from knowledge.lang import zh_terms
 
         # CJK characters (Traditional folded to Simplified) one and two at a time, Latin words whole.
         vec = CharTfidf.cached([d.page_content for d in docs], zh_terms, (1, 1), cache_dir_of(self.store))
-        return vec, None, docs
+        return vec, docs
 
     @staticmethod
     def coverage(vec, query: str) -> float:
@@ -157,7 +157,7 @@ class LexicalIndex:
         return float(np.sqrt(known / (known + unknown))) if known else 0.0
 
     def search(self, query: str, k: int, abstain_below: float, direct_above: float) -> list[Hit]:
-        vec, _, docs = self._fitted.get()
+        vec, docs = self._fitted.get()
         if vec is None:
             return []
         sims = vec.scores(query) * self.coverage(vec, query)

@@ -20,9 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -148,19 +146,13 @@ class CharTfidf:
     # -- on disk -------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Write to ``path`` atomically (a reader never sees half a file)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from knowledge.revision_cache import atomic_write
+
         terms = sorted(self.vocabulary, key=self.vocabulary.get)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, format=np.array(FORMAT), terms=np.array(terms, dtype=str), idf=self.idf,
-                         indptr=self.indptr, indices=self.indices, data=self.data, n_docs=np.array(self.n_docs),
-                         analyzer=np.array(analyzer_name(self.analyzer)), ngram_range=np.array(self.ngram_range))
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_write(path) as f:
+            np.savez(f, format=np.array(FORMAT), terms=np.array(terms, dtype=str), idf=self.idf,
+                     indptr=self.indptr, indices=self.indices, data=self.data, n_docs=np.array(self.n_docs),
+                     analyzer=np.array(analyzer_name(self.analyzer)), ngram_range=np.array(self.ngram_range))
 
     @classmethod
     def load(cls, path: Path, analyzer=None) -> CharTfidf:

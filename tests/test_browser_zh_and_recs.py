@@ -16,7 +16,7 @@ import pytest
 from recommender.interface import Recommendation
 
 from .fakes import FakeRecommender
-from .test_browser_e2e import ARTIFACTS, browser, wait_for  # noqa: F401 - browser: a fixture
+from .test_browser_e2e import ARTIFACTS, ask_and_wait, browser, wait_for  # noqa: F401 - browser: a fixture
 from .test_web import live_server, make_service, make_settings, write_shop
 
 pytestmark = pytest.mark.slow
@@ -62,12 +62,6 @@ def app_url(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     with live_server(create_app(settings, service, warm=False)) as url:
         yield url, service
-
-
-def ask_and_wait(page, text, done_selector):
-    page.locator("#kefu-box textarea").fill(text)
-    page.locator("#kefu-send").click()
-    page.locator(done_selector).first.wait_for(timeout=30_000)
 
 
 def test_chinese_question_shows_chinese_labels_and_the_sponsored_badge(browser, app_url):

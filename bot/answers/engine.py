@@ -144,11 +144,10 @@ def _find(catalogue, finder, text: str, lang: str):
     query = lexical_query(text)
     if not tokens(query):  # no Latin word, model number or shop term: nothing for the dense half to rank
         return finder.find(query, dense=[0.0] * len(finder.products))
+    found = finder.find(query, dense=_dense(catalogue, text, lang, finder))
     if not _NAME.search(text):  # "礼品卡会过期吗": only a shop term names a kind of product, not one product
-        found = finder.find(query, dense=_dense(catalogue, text, lang, finder))
         found.score = min(found.score, STRONG_MATCH - 0.01)
-        return found
-    return finder.find(query, dense=_dense(catalogue, text, lang, finder))
+    return found
 
 
 _NAME = re.compile(r"[A-Za-z0-9]")
