@@ -93,6 +93,9 @@ class VectorStoreSettings(_KefuSettings):
         "USD", pattern=r"^[A-Za-z]{3}$",
         description="ISO code of catalogue prices written without a symbol or currency column (INR, EUR, JPY…)",
     )
+    product_url: str = Field(
+        "", pattern=r"^(|.*\{id\}.*)$", description="product page URL pattern for sources and cards, {id} = product id (https://shop.example/p/{id}); "
+                        "empty = a catalogue link column, or none")
 
 
 class RetrievalSettings(_KefuSettings):

@@ -12,7 +12,8 @@ recommendations with the category asked for, two-turn follow-ups and off-topic r
 Product facts (price, stock, attributes) are read from knowledge/data/products.csv when
 scoring, never written into the question file. One process, three parts:
 
-- **retrieval**: the expected source (any of ``docs``) among the top 3 of Kefu's
+- **retrieval**: the expected source (any of ``docs``, or a section-for-section translation of
+  one: :func:`translated_sections`) among the top 3 of Kefu's
   :class:`bot.retrieval.Retriever` as ChatService builds it (``service.retriever``) and calls
   it (language from :func:`knowledge.lang.detect_lang`; a first turn, so the question is the
   query), against the
@@ -102,6 +103,60 @@ def load_catalogue(path: Path = CATALOGUE) -> dict[str, dict]:
             rows[row["id"]] = row | {"price": float(row["price"]), "stock": int(row["stock"]),
                                      "attrs": parse_attributes(row.get("attributes", ""))}
     return rows
+
+
+def translated_sections(folder: Path = CATALOGUE.parent) -> dict[str, set[str]]:
+    """Each section of a translated document under ``folder`` → its original's section ids.
+
+    A document whose front matter says ``translation_of: policies/shipping.md`` (the Chinese
+    policies under ``policies/zh/``) has the original's sections in the same order
+    (tests/test_zh_policies.py holds them to it), so its n-th section *is* the original's n-th
+    section in another language: finding it finds the expected source.
+
+    >>> pairs = translated_sections()
+    >>> sorted(pairs["policies/zh/shipping.md#承运商-快递公司"])
+    ['policies/shipping.md#carriers']
+    """
+    from knowledge.loaders import LoadError, load_file, split_front_matter
+
+    def by_section(path: Path, source: str) -> list[list[str]]:
+        order: dict[str, list[str]] = {}
+        for doc in load_file(path, source):
+            if doc.metadata.get("variant") != "heading":
+                ids = order.setdefault(doc.metadata["section"], [])
+                if doc.metadata["doc_id"] not in ids:
+                    ids.append(doc.metadata["doc_id"])
+        return list(order.values())
+
+    out: dict[str, set[str]] = {}
+    folder = Path(folder)
+    for path in sorted(folder.rglob("*.md")):
+        try:
+            front, _ = split_front_matter(path.read_text(encoding="utf-8"))
+            of = str(front.get("translation_of") or "")
+            if not of or not (folder / of).is_file():
+                continue
+            mine, theirs = by_section(path, path.relative_to(folder).as_posix()), by_section(folder / of, of)
+        except (OSError, LoadError):
+            continue
+        if len(mine) != len(theirs):
+            continue  # not a section-for-section translation: nothing is equated
+        for ours, originals in zip(mine, theirs):
+            for doc_id in ours:
+                out.setdefault(doc_id, set()).update(originals)
+    return out
+
+
+def with_translations(cases: list[dict], pairs: dict[str, set[str]]) -> list[dict]:
+    """``cases`` with each expected source's translations added to its ``docs``."""
+    out = []
+    for case in cases:
+        docs = case.get("docs")
+        if docs:
+            extra = [t for t, originals in pairs.items() if originals & set(docs) and t not in docs]
+            case = case | {"docs": [*docs, *extra]}
+        out.append(case)
+    return out
 
 
 def case_products(case: dict) -> list[str]:
@@ -469,7 +524,7 @@ def evaluate(settings=None, cases: list[dict] | None = None, answers: bool = Tru
     from bot.service import ChatService
 
     settings = settings or fresh_settings()
-    cases = load_cases() if cases is None else cases
+    cases = with_translations(load_cases() if cases is None else cases, translated_sections())
     catalogue = load_catalogue()
     t0 = time.perf_counter()
     store = build_demo_index(settings)

@@ -27,10 +27,11 @@
   unordered set, titles only, stratified 75/25 per user (seed 42, k=10), the
   recommenders-library protocol (:func:`tools.recsys.benchmark_sets.games6k_ratings_split`).
 
-Every section also reports ``blend`` (:mod:`recommender.models.blend`: the z-scored mix of the
-two best fitted candidates by validation, its weight chosen on validation — what ``auto``
-offers besides the candidates) and ``blend-<a>+<b>`` for each pair of :data:`BLEND_PAIRS` whose
-members ran (``train_seconds`` = the members' fits; choosing the weight adds one validation pass).
+Every section also reports ``blend`` (:func:`recommender.fitting.blend_best`: the greedy
+z-scored mix of up to three fitted candidates, each weight chosen on validation — what ``auto``
+offers besides the candidates; ``members`` names them), ``blend-all`` (the same greedy blend
+over every fitted model, SASRec included, which ``auto`` does not fit), and ``blend-<a>+<b>``
+for each pair of :data:`BLEND_PAIRS` whose members ran (``train_seconds`` = the members' fits; choosing the weight adds one validation pass).
 
 Every section also reports ``default``: the model ``KEFU_RECOMMENDER_MODEL=auto`` would serve —
 of the fitted candidates in :data:`recommender.fitting.AUTO_CANDIDATES`, the one with the best
@@ -51,9 +52,19 @@ from pathlib import Path
 
 import numpy as np
 
-COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "epochs", "knn_weight", "blend_weight"]
-#: SASRec as benchmarked (its epochs: :func:`sasrec_epochs`; early stopping on validation applies).
-SASREC = {"threads": 2}
+COLS = ["recall@10", "ndcg@10", "recall@20", "ndcg@20", "train_seconds", "train_cpu_seconds", "epochs", "knn_weight",
+        "blend_weight"]
+#: torch / implicit threads for every trained model (``--threads``).
+THREADS = 2
+
+
+#: SASRec parameters from ``--sasrec-params`` (JSON), over the defaults.
+SASREC_EXTRA: dict = {}
+
+
+def sasrec_params(quick: bool, epochs: int | None) -> dict:
+    """SASRec as benchmarked (its epochs: :func:`sasrec_epochs`; early stopping on validation applies)."""
+    return {"threads": THREADS, "epochs": sasrec_epochs(quick, epochs), **SASREC_EXTRA}
 #: Blends reported besides the one ``auto`` offers (when both members ran).
 BLEND_PAIRS = (("sasrec", "hybrid"), ("sasrec", "ease"), ("seqknn", "hybrid"), ("seqknn", "ease"), ("seqknn", "sasrec"))
 
@@ -90,10 +101,11 @@ def implicit_models(split, quick: bool) -> dict[str, dict[str, float]]:
     ui = split.train.matrix(binary=True).tocsr()
     hist_split = Split(split.train, split.valid, split.history, split.test_users, split.relevant, history_is_train=True)
     for name, make in (
-        ("implicit-als", lambda: AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15, num_threads=2,
+        ("implicit-als", lambda: AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15,
+                                                         num_threads=THREADS,
                                                          random_state=0)),
         ("implicit-bpr", lambda: BayesianPersonalizedRanking(factors=64, learning_rate=0.01, regularization=0.01,
-                                                             iterations=100, num_threads=2, random_state=0)),
+                                                             iterations=100, num_threads=THREADS, random_state=0)),
     ):
         model = make()
         t0 = time.perf_counter()
@@ -138,7 +150,7 @@ def add_ablation(results: dict, name: str, model, split, ks=(10, 20)) -> None:
 
 
 def add_blends(results: dict, models: dict, split, pairs=BLEND_PAIRS) -> None:
-    """Rows ``blend`` (what ``auto`` offers: the two best fitted candidates by validation,
+    """Rows ``blend`` (what ``auto`` offers: the greedy blend of the fitted candidates,
     :func:`recommender.fitting.blend_best`) and ``blend-<a>+<b>`` for each of ``pairs`` whose
     members were fitted; each weight is chosen on validation, test scored once per row.
     ``models["blend"]`` becomes the auto blend, so :func:`add_default` weighs it too."""
@@ -152,17 +164,26 @@ def add_blends(results: dict, models: dict, split, pairs=BLEND_PAIRS) -> None:
 
     def record(label: str, blend) -> None:
         r = score_model(blend, split, (10, 20))
-        secs = sum(results[n]["train_seconds"] for n in blend.names)
-        results[label] = {**r, "train_seconds": secs, "blend_weight": blend.w,
-                          "valid_ndcg@20": blend.fit_info["validation_ndcg@20"]}
-        print(f"  {label} ({'+'.join(blend.names)}, w {blend.w:.1f}): ndcg@10 {r['ndcg@10']:.4f}", flush=True)
+        secs = sum(results[n]["train_seconds"] for n in blend.leaf_names())
+        cpu = sum(results[n].get("train_cpu_seconds", 0.0) for n in blend.leaf_names())
+        results[label] = {**r, "train_seconds": secs, "train_cpu_seconds": cpu, "blend_weight": blend.w,
+                          "valid_ndcg@20": blend.fit_info["validation_ndcg@20"],
+                          "members": "+".join(blend.leaf_names())}
+        print(f"  {label} ({'+'.join(blend.leaf_names())}, w {blend.w:.1f}): ndcg@10 {r['ndcg@10']:.4f}", flush=True)
 
     auto = blend_best(cands, valid, split.valid)
     if auto is not None:
         models["blend"] = auto
         record("blend", auto)
+    extra = {n: m for n, m in models.items() if n not in cands and n != "blend"}
+    if extra:  # the same greedy blend over every fitted model (SASRec too), not what the server offers
+        every = {**cands, **extra}
+        scores = {**valid, **{n: validation_ndcg(m, split.valid) for n, m in extra.items()}}
+        wide = blend_best(every, scores, split.valid)
+        if wide is not None and wide.leaf_names() != getattr(auto, "leaf_names", list)():
+            record("blend-all", wide)
     for a, b in pairs:
-        if a in cands and b in cands and {a, b} != set(getattr(auto, "names", ())):  # not the auto pair again
+        if a in cands and b in cands and [a, b] != getattr(auto, "leaf_names", list)():  # not the auto blend again
             record(f"blend-{a}+{b}", BlendRecommender.from_members(cands[a], cands[b], split.valid))
 
 
@@ -208,10 +229,10 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
         "itemknn": tune_itemknn(split, grid),
         "seqknn": {},
         "ease": {"half_life": 1.0},
-        "bpr": {"epochs": e * 2, "threads": 2, "half_life": 1.0},
-        "lightgcn": {"epochs": e, "threads": 2, "half_life": 1.0},
-        "hybrid": {"epochs": e, "threads": 2, "half_life": 1.0},
-        "sasrec": {**SASREC, "epochs": sasrec_epochs(quick, epochs)},
+        "bpr": {"epochs": e * 2, "threads": THREADS, "half_life": 1.0},
+        "lightgcn": {"epochs": e, "threads": THREADS, "half_life": 1.0},
+        "hybrid": {"epochs": e, "threads": THREADS, "half_life": 1.0},
+        "sasrec": sasrec_params(quick, epochs),
     }
     results, fitted = {}, {}
     for name, params in specs.items():
@@ -222,6 +243,7 @@ def run_games(folder: Path, quick: bool, progress: bool, models: set[str] | None
             vecs = text_vectors(titles) if vecs is None else vecs
             model.set_text_vectors(dict(zip(titles, vecs)))
         _, r = fit_and_score(name, split, titles, (10, 20), model=model, show_progress=progress)
+        r["train_cpu_seconds"] = model.fit_info.get("cpu_seconds", 0.0)
         r.update({f"param_{k}": float(v) for k, v in params.items() if isinstance(v, (int, float))})
         results[name] = r
         add_ablation(results, name, model, split)
@@ -243,7 +265,7 @@ def run_cold(folder: Path, quick: bool, progress: bool) -> dict[str, dict[str, f
     mask = np.asarray([cold[next(iter(r))] for r in split.relevant])
     out = {}
     for name, params in (("popularity", {}), ("itemknn", {}),
-                         ("hybrid", {"epochs": 3 if quick else 30, "threads": 2, "half_life": 1.0})):
+                         ("hybrid", {"epochs": 3 if quick else 30, "threads": THREADS, "half_life": 1.0})):
         model = make_model(name, **params)
         if model.uses_text:
             model.set_text_vectors(dict(zip(titles, vecs)))
@@ -273,12 +295,13 @@ def run_beauty(path: Path, quick: bool, progress: bool, epochs: int | None = Non
     out, fitted = {"sasrec-published": {"recall@10": 0.0605, "ndcg@10": 0.0318}}, {}
     for name, params in (("popularity", {}), ("itemknn", {"alpha": 0.7, "half_life": 1.0}), ("seqknn", {}),
                          ("ease", {"half_life": 1.0}),
-                         ("bpr", {"epochs": 2 * e, "threads": 2, "half_life": 1.0}),
-                         ("hybrid", {"epochs": e, "threads": 2, "half_life": 1.0}),
-                         ("sasrec", {**SASREC, "epochs": sasrec_epochs(quick, epochs)})):
+                         ("bpr", {"epochs": 2 * e, "threads": THREADS, "half_life": 1.0}),
+                         ("hybrid", {"epochs": e, "threads": THREADS, "half_life": 1.0}),
+                         ("sasrec", sasrec_params(quick, epochs))):
         if models and name not in models and name not in ("popularity", "itemknn"):
             continue
         fitted[name], r = fit_and_score(name, split, None, (10, 20), params, show_progress=progress)
+        r["train_cpu_seconds"] = fitted[name].fit_info.get("cpu_seconds", 0.0)
         out[name] = r
         add_ablation(out, name, fitted[name], split)
         print(f"  beauty {name}: ndcg@10 {r['ndcg@10']:.4f}", flush=True)
@@ -297,7 +320,7 @@ def run_ratings(folder: Path, quick: bool, progress: bool, epochs: int | None = 
     e = epochs or (3 if quick else 30)
     out, fitted = {}, {}
     for name, params in (("popularity", {}), ("itemknn", {}), ("seqknn", {}), ("ease", {}),
-                         ("bpr", {"epochs": 2 * e, "threads": 2}), ("hybrid", {"epochs": e, "threads": 2})):
+                         ("bpr", {"epochs": 2 * e, "threads": THREADS}), ("hybrid", {"epochs": e, "threads": THREADS})):
         from recommender.models.base import make_model
 
         model = make_model(name, **params)
@@ -318,14 +341,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--progress", action="store_true")
     ap.add_argument("--models", help="models to train besides the baselines (Games-6k, Beauty), e.g. sasrec,implicit")
     ap.add_argument("--epochs", type=int, help="epochs for the embedding models in every section (early stopping still applies)")
+    ap.add_argument("--threads", type=int, default=2, help="torch/implicit threads for the trained models (default 2)")
+    ap.add_argument("--sasrec-params", default="{}", help='SASRec parameters as JSON, e.g. \'{"negatives": 1024}\'')
     args = ap.parse_args(argv)
+    global THREADS
+    THREADS = max(1, args.threads)
+    import json
+
+    SASREC_EXTRA.update(json.loads(args.sasrec_params))
     from tools.recsys.benchmark_sets import recsys_file
     from tools.recsys.scoring import format_table
 
     try:
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(THREADS)
     except ImportError:  # pragma: no cover
         pass
     games, beauty = recsys_file("Games-6k.item"), recsys_file("amazon_beauty_seq.txt")

@@ -7,8 +7,10 @@ with torch's default 2 threads and 0.06 s with 1; llama.cpp decoding fell from ~
 tokens/s with 2 threads (``python -m benchmarks.load --model threads``). One thread per model
 loses little on an idle box, and concurrent turns still use every core (one each). So on such
 machines ``KEFU_LLM_THREADS=0`` (auto) means one thread for llama.cpp and for torch (the
-embedder, the sentiment models, the transformers chat backend); above 4 cores llama.cpp takes
-half the cores (at most 4) and torch keeps its own default. A value > 0 sets both.
+embedder, the sentiment models, the transformers chat backend) and for numpy's BLAS (the MiniLM
+encoders run on numpy before the first answer, :mod:`knowledge.plain_encoder`); above 4 cores
+llama.cpp takes half the cores (at most 4) and torch and BLAS keep their own defaults. A value > 0
+sets all three.
 """
 
 from __future__ import annotations
@@ -59,4 +61,16 @@ def limit_torch_threads(setting: int = 0) -> int | None:
             torch.set_num_threads(threads)
     else:
         os.environ["OMP_NUM_THREADS"] = str(threads)
+    limit_blas_threads(threads)
     return threads
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Size the BLAS pool numpy computes with (OpenBLAS reads its variables only when it loads, so
+    this goes through ``threadpoolctl``); a no-op where numpy is not loaded yet or none is found."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+        return
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")

@@ -1,7 +1,7 @@
 """When a chat turn shows products, which ones, and the reply that presents them.
 
 - on request (intent ``recommend``): the recommender's picks for the shopper's profile and words;
-- next to a product answer: items similar to the product the answer cites;
+- next to a product answer: items bought with the product the answer cites, on its platform when it has one;
 - for an unhappy customer: only an alternative to the product complained about, never an upsell
   and never a sponsored item.
 
@@ -66,8 +66,34 @@ def recommendations(parts, user_id: str | None, text: str, intent: str, answer: 
         shown = [s.metadata.get("product_id") for s in answer.sources if s.metadata.get("product_id")]
         if shown:
             why = reasons.text("similar", lang, recommender.title(str(shown[0]))) if lang != "en" else None
-            return [as_dict(r, why, "also_bought") for r in recommender.similar_items(str(shown[0]), k)]
+            return [as_dict(r, why, "also_bought") for r in also_bought(recommender, str(shown[0]), k)]
     return []
+
+
+#: How many more "also bought" candidates are read than shown, so that k remain after the platform filter.
+OVERFETCH = 5
+
+
+def platforms(row: dict | None) -> set[str]:
+    """The platforms a product row names (``platform: PS5, PS4`` → ``{"ps5", "ps4"}``); empty for none."""
+    from recommender.reasons import attributes
+
+    return {p.strip().lower() for p in attributes(row or {}).get("platform", "").split(",") if p.strip()}
+
+
+def also_bought(recommender, item_id: str, k: int) -> list:
+    """Items bought with ``item_id``, at most ``k``, that fit its platform when it has one: next to a PS5
+    game, a Switch game is no suggestion. An item naming no platform (headphones) fits any; one naming
+    several (a controller for PS5 and PC) fits each of them."""
+    own = platforms(recommender.item(item_id))
+    if not own:
+        return list(recommender.similar_items(item_id, k))[:k]
+
+    def fits(r) -> bool:
+        theirs = platforms(recommender.item(r.item_id))
+        return not theirs or bool(theirs & own)
+
+    return [r for r in recommender.similar_items(item_id, k * OVERFETCH) if fits(r)][:k]
 
 
 def recommend_answer(parts, recs: list[dict], lang: str) -> Answer:
@@ -86,7 +112,27 @@ def recommend_answer(parts, recs: list[dict], lang: str) -> Answer:
         if r.get("sponsored"):
             label = reasons.text("sponsored", lang)
             why = f"{label} · {why}" if why else label
-        sep = "（{}）" if lang == "zh" else " ({})"
-        lines.append(f"- **{r['title']}**{price}{sep.format(why)}{cite}")
+        lines.append(f"- **{r['title']}**{price}{with_reason(why, lang)}{cite}")
     intro = RECOMMEND_TEXT.get(lang, RECOMMEND_TEXT["en"])
     return Answer(intro + "\n" + "\n".join(lines), False, sources, Mode.RECOMMEND, sources)
+
+
+def with_reason(why: str, lang: str) -> str:
+    """A reason as it follows an item's line: in brackets, unless it has brackets of its own (a title
+    such as "Apex Rush (PS4)", a rating's code): then after a dot, never brackets within brackets.
+    Chinese gets a space between Han characters and Latin words (:func:`recommender.reasons.spaced`).
+
+    >>> with_reason("racing, for Switch", "en"), with_reason("because you bought Apex Rush (PS4)", "en")
+    (' (racing, for Switch)', ' · because you bought Apex Rush (PS4)')
+    >>> with_reason("因为您购买过Aurora", "zh"), with_reason("赛车类，适合 10 岁及以上（ESRB E10+）", "zh")
+    ('（因为您购买过 Aurora）', ' · 赛车类，适合 10 岁及以上（ESRB E10+）')
+    """
+    from recommender.reasons import spaced
+
+    if not why:
+        return ""
+    if lang == "zh":
+        why = spaced(why)
+    if any(b in why for b in "()（）"):
+        return f" · {why}"
+    return f"（{why}）" if lang == "zh" else f" ({why})"

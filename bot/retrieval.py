@@ -17,7 +17,9 @@ section.
 - **Chinese documents for English questions**: the multilingual collection's Chinese
   records are merged into the English ranking where the multilingual model ranks them above
   an English candidate (:func:`merge_by_rank`); the best English source stays first while
-  it is a match (English knowledge answers an English shopper).
+  it is a match (English knowledge answers an English shopper). A translation (a record whose
+  metadata names its ``translation_of``, e.g. ``policies/zh/*.md``) is never merged: its
+  original is already among the English candidates.
 
 The score a source carries (what the answerer's thresholds see) is never the fused rank: it
 is the cosine for English records, the mapped character score for Chinese ones, and for a
@@ -360,7 +362,8 @@ class Retriever:
         for hit in ml_hits:
             if hit.doc.metadata.get("lang") != "zh":
                 break
-            zh_hits.append(hit)
+            if not hit.doc.metadata.get("translation_of"):  # a translation covers nothing its original does not
+                zh_hits.append(hit)
         if not zh_hits or self._nothing(ml_best):
             return english[:k]
         zh_grouped: dict[str, Source] = {}

@@ -110,11 +110,13 @@ class ChatService:
         The loads run on threads, as they depend on each other: the chat model (llama.cpp reads
         its file outside the GIL), the knowledge store (Chroma) and then what retrieval derives
         from it, the multilingual encoder (numpy), and on this thread the embedder then the
-        sentiment models (torch). ``ready`` turns true once everything a turn needs is loaded,
-        while the chat model may still be loading (a turn that asks it waits for it); the
-        recommender loads after that, on a thread of its own, so that it does not compete with
-        the loads a first answer needs: a turn that shows products before it is loaded waits for
-        it (its methods load it first), it never gets other products. ``warm`` returns when all
+        sentiment model's first stage (what a question needs; :meth:`SentimentModel.warm_stages`).
+        ``ready`` turns true once everything a turn needs is loaded, while the chat model may
+        still be loading (a turn that asks it waits for it); the recommender and the sentiment
+        model's later stages (SmolLM2 for English statements, on torch) load after that, on
+        threads of their own, so that they do not compete with the loads a first answer needs: a
+        turn that needs one of them before it is loaded waits for it (its methods load it first;
+        it never gets other products or another mood model). ``warm`` returns when all
         is loaded. A load that fails on a thread is retried here once, so an error is raised on
         the caller's thread."""
         parts = self.components
@@ -131,6 +133,7 @@ class ChatService:
             step("knowledge", parts.knowledge.count)
             step("catalogue", self.catalogue.current)
             step("retrieval", self.retriever.warm)  # intents, lexical and multilingual indexes
+            step("vocabulary", parts.knowledge.vocabulary)  # the index's words, for the unknown-name check
 
         threads = [threading.Thread(target=step, args=("llm", parts.llm.warm), name="kefu-warm-llm", daemon=True),
                    threading.Thread(target=store_side, name="kefu-warm-store", daemon=True)]
@@ -141,24 +144,32 @@ class ChatService:
         for thread in threads:
             thread.start()
         self._timed("embedder", lambda: parts.embedder.embed_query("warm up"))
-        self._timed("sentiment", lambda: parts.sentiment.score("warm up"))
+        from bot.sentiment.base import warm_stages
+
+        first, *rest = warm_stages(parts.sentiment)  # what questions need now, statements' model later
+        self._timed("sentiment", first)
         self._timed("sessions", parts.sessions.healthy)
         for thread in threads[1:]:
             thread.join()
         self._retry(failed, keep=("llm",))
         self.ready = True
         self.warm_timings["ready"] = round(time.perf_counter() - started, 4)
-        later = threading.Thread(target=step, args=("recommender", parts.recommender.ready),
-                                 name="kefu-warm-recommender", daemon=True)
-        later.start()
+        later = [threading.Thread(target=step, args=("recommender", parts.recommender.ready),
+                                  name="kefu-warm-recommender", daemon=True)]
+        if rest:
+            later.append(threading.Thread(target=step, args=("sentiment, statements", lambda: [f() for f in rest]),
+                                          name="kefu-warm-sentiment", daemon=True))
+        for thread in later:
+            thread.start()
         threads[0].join()
-        later.join()
+        for thread in later:
+            thread.join()
         try:
-            self._retry(failed, keep=("llm",))  # the recommender
+            self._retry(failed, keep=("llm",))  # the recommender, the statements' sentiment model
         except BaseException:
             self.ready = False  # no recommender: not ready, as when it loaded before ``ready``
             raise
-        self._retry(failed)
+        self._retry(failed)  # the chat model
         self.catalogue.warm()  # the cross-lingual title vectors, on a background thread
 
     def _multilingual_warm(self):

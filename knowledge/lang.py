@@ -45,7 +45,7 @@ _TRAD = (
     "認產質標準詳細規參設製廠適薦謝歡據導師學習隊級顯節約舊資進歐韓紐倫灣鎖撥隨刪冊維壽階層獲贈領預餘啟閉驟態遲誤鬆緊貼寬襯帶"
     "鈕環鏈墜鑽藥醫療聞覺夢戀憶慮驚嚇雖卻誰麽幹乾淨髒亂穩確況狀權責義觀統舉議論壇纜頻訊蘋華爲極慶婦孫爺媽鄰鄉鎮縣陸島嶼灘渦濕"
     "災難險壓縮擴彎齊測試檢審簽協調貸賠償罰專屬劃紀檔硯鉛膠綫針釦鍊閃爍輕軟濃鹹澀餅飯湯雞鴨鵝豬魚蝦鹽醬飲漿衛廁櫃櫥牀簾傢俱樓"
-    "眾勢榮譽獎勵懲誇讚評贏勝負敗賭豐儉窮貧賺虧賒債繳納匯幣鈔"
+    "眾勢榮譽獎勵懲誇讚評贏勝負敗賭豐儉窮貧賺虧賒債繳納匯幣鈔圓團藝勞龍鳥馬館誕滅擔憂曆彙構槓"
 )
 _SIMP = (
     "运费么货现吗几个钱价买卖机戏游电号写诗语说话请们这还点时间数码单订购账账户会员优礼换发税关实体门开营业过联系络线网页区国"
@@ -55,7 +55,7 @@ _SIMP = (
     "认产质标准详细规参设制厂适荐谢欢据导师学习队级显节约旧资进欧韩纽伦湾锁拨随删册维寿阶层获赠领预余启闭骤态迟误松紧贴宽衬带"
     "钮环链坠钻药医疗闻觉梦恋忆虑惊吓虽却谁么干干净脏乱稳确况状权责义观统举议论坛缆频讯苹华为极庆妇孙爷妈邻乡镇县陆岛屿滩涡湿"
     "灾难险压缩扩弯齐测试检审签协调贷赔偿罚专属划纪档砚铅胶线针扣链闪烁轻软浓咸涩饼饭汤鸡鸭鹅猪鱼虾盐酱饮浆卫厕柜橱床帘家具楼"
-    "众势荣誉奖励惩夸赞评赢胜负败赌丰俭穷贫赚亏赊债缴纳汇币钞"
+    "众势荣誉奖励惩夸赞评赢胜负败赌丰俭穷贫赚亏赊债缴纳汇币钞圆团艺劳龙鸟马馆诞灭担忧历汇构杠"
 )
 _TO_SIMPLIFIED = str.maketrans(_TRAD, _SIMP)
 # Words Taiwan and Hong Kong shoppers use where the documents use the mainland word (after the
@@ -76,12 +76,49 @@ def to_simplified(text: str) -> str:
     return _REGIONAL_RE.sub(lambda m: _REGIONAL[m.group(0)], simplified) if simplified else simplified
 
 
+# Shoppers' words → the word the store's documents use for the same thing (after simplifying), so that
+# a question matches on characters what it means: "退钱" is a refund (退款), "邮费" the shipping fee
+# (运费), "质保" the warranty (保修). Applied to questions and documents alike (:func:`zh_terms`).
+SHOP_SYNONYMS = {
+    "退钱": "退款", "返钱": "退款", "退费": "退款", "返款": "退款", "把钱退": "退款",
+    "邮费": "运费", "快递费": "运费", "配送费": "运费", "运输费": "运费", "邮资": "运费",
+    "免邮": "包邮", "免运费": "包邮", "免费配送": "包邮", "免费送货": "包邮",
+    "质保": "保修", "保修期": "保修", "维修期": "保修",
+    "快递公司": "承运商", "物流公司": "承运商", "承运人": "承运商",
+    "特快": "加急", "快速配送": "加急配送", "加快配送": "加急配送",
+    "隔天到": "次日达", "第二天到": "次日达", "次日送达": "次日达", "隔日达": "次日达",
+    "被锁": "锁定", "锁住": "锁定", "冻结账户": "锁定账户",
+    "扣了两次": "重复扣款", "扣两次": "重复扣款", "多扣": "重复扣款", "重复收费": "重复扣款", "扣了两笔": "重复扣款",
+    "激活码": "兑换码", "序列号": "兑换码", "数位码": "兑换码", "数字码": "兑换码", "点卡": "兑换码",
+    "星期天": "周日", "星期日": "周日", "礼拜天": "周日", "礼拜日": "周日", "周天": "周日",
+    "星期六": "周六", "礼拜六": "周六", "星期一": "周一", "星期五": "周五",
+    "自取": "自提", "上门取货": "自提", "到店取": "自提",
+    "包装盒": "原包装", "原装盒": "原包装", "原盒": "原包装",
+    "账号": "账户", "帐号": "账户", "帐户": "账户", "公司账户": "企业账户", "商业账户": "企业账户",
+    "优惠券": "优惠码", "代金券": "优惠码", "折扣码": "优惠码", "券码": "优惠码",
+    "海外": "国际", "国外": "国际", "境外": "国际", "进口税": "关税",
+    "调换": "换货", "更换尺码": "换货", "修理": "维修", "返修": "维修",
+    "开门": "营业", "营业时间": "营业", "几点上班": "营业时间",
+}
+_SYNONYMS_RE = re.compile("|".join(sorted(map(re.escape, SHOP_SYNONYMS), key=len, reverse=True)))
+
+
+def canonical_zh(text: str) -> str:
+    """``text`` with shoppers' words written as the documents write them (:data:`SHOP_SYNONYMS`).
+
+    >>> canonical_zh("退钱要付邮费吗"), canonical_zh("质保多久")
+    ('退款要付运费吗', '保修多久')
+    """
+    return _SYNONYMS_RE.sub(lambda m: SHOP_SYNONYMS[m.group(0)], text) if text else text
+
+
 _ZH_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 
 
 def zh_terms(text: str) -> list[str]:
-    """The terms a Chinese text is matched on: its CJK characters (Simplified) one and two at a
-    time, and its Latin words and numbers whole. Letters never match inside a word, so a question
+    """The terms a Chinese text is matched on: its CJK characters (Simplified, shoppers' words as
+    the documents write them: :func:`canonical_zh`) one and two at a time, and its Latin words and
+    numbers whole. Letters never match inside a word, so a question
     naming "Hearthstone" does not match an FAQ phrasing about "Harbor Lane Protect" letter by letter.
 
     >>> zh_terms("PS5 光驱版")
@@ -91,7 +128,7 @@ def zh_terms(text: str) -> list[str]:
     """
     out: list[str] = []
     cjk: list[str] = []
-    for m in _ZH_RUN.finditer(to_simplified(text).lower()):
+    for m in _ZH_RUN.finditer(canonical_zh(to_simplified(text).lower())):
         if m.group(0)[0].isascii():
             out.append(m.group(0))
         else:

@@ -103,6 +103,7 @@ def load_faq_markdown(body: str, front: dict, source: str, updated_at: str) -> l
             "intent": meta_comments.get("intent", ""),
             "answer": answer,
             "updated_at": updated_at,
+            **({"url": str(front["url"])} if front.get("url") else {}),  # the page the entries come from
         }
         docs.append(Document(page_content=f"{question}\n{answer}", metadata={**base, "variant": "entry"}))
         for phrasing in [question, *also]:

@@ -1,9 +1,10 @@
 """A sentence-transformers folder of the plain kind (Transformer → mean Pooling → Normalize), run
 without sentence-transformers (≈ 2,400 modules and several CPU-seconds at start-up): the same
-weights, tokenizer and pooling. A BERT folder (the bundled all-MiniLM-L6-v2) runs on torch and
+weights, tokenizer and pooling. A BERT folder (the bundled all-MiniLM-L6-v2) runs on numpy and
 the ``tokenizers`` library alone (:func:`load_bert`: transformers' ``BertModel`` forward,
-``tokenizer.json`` as its fast tokenizer runs it), which saves importing transformers too
-(≈ 3 more CPU-seconds); any other architecture loads through transformers' ``AutoModel``.
+``tokenizer.json`` as its fast tokenizer runs it), which saves importing transformers (≈ 3 more
+CPU-seconds) and torch (≈ 1.2) before the first answer; any other architecture loads through
+transformers' ``AutoModel`` on torch.
 
 :func:`plain_pipeline` says whether a local folder is of that kind (its ``modules.json``,
 ``sentence_bert_config.json`` and pooling config); :class:`PlainEncoder` then mirrors
@@ -62,7 +63,7 @@ class PlainEncoder:
     def __init__(self, folder: str | Path, pipeline: dict, device: str = "cpu"):
         self.folder = str(folder)
         self.device = device
-        if torch_bert_supported(folder):
+        if device in (None, "cpu") and plain_bert_supported(folder):
             self.tokenizer, model = load_bert(folder)
             model_limit = model.max_position_embeddings
         else:
@@ -85,34 +86,49 @@ class PlainEncoder:
     def encode(self, texts: list[str], batch_size: int = 32, normalize_embeddings: bool = True,
                convert_to_numpy: bool = True, show_progress_bar: bool = False):
         import numpy as np
-        import torch
 
         texts = [str(t).strip() for t in texts]
         if self.do_lower_case:
             texts = [t.lower() for t in texts]
         out = np.zeros((len(texts), self.dimension), dtype="float32")
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # as sentence-transformers
-        with torch.inference_mode():
-            for s in range(0, len(order), batch_size):
-                idx = order[s : s + batch_size]
-                enc = self.tokenizer([texts[i] for i in idx], padding=True, truncation="longest_first",
-                                     max_length=self.max_seq_length, return_tensors="pt")
-                enc = {k: v.to(self.device) for k, v in enc.items()}
-                hidden = self.model(**enc).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                if normalize_embeddings:
-                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out[idx] = pooled.float().cpu().numpy()
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            out[idx] = self._pooled([texts[i] for i in idx], normalize_embeddings)
         return out
 
+    def _pooled(self, texts: list[str], normalize: bool):
+        """Mean of the token vectors under the mask (unit length if ``normalize``), as numpy."""
+        import numpy as np
 
-# -- BERT on torch alone (no transformers import) ----------------------------------------------
+        if isinstance(self.model, NumpyBert):
+            enc = self.tokenizer(texts, max_length=self.max_seq_length, return_tensors="np")
+            hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"][..., None].astype(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / np.maximum(mask.sum(1), 1e-9)
+            if normalize:
+                pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            return pooled
+        import torch
+
+        with torch.inference_mode():
+            enc = self.tokenizer(texts, padding=True, truncation="longest_first",
+                                 max_length=self.max_seq_length, return_tensors="pt")
+            enc = {k: v.to(self.device) for k, v in enc.items()}
+            hidden = self.model(**enc).last_hidden_state
+            mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            if normalize:
+                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return pooled.float().cpu().numpy()
+
+
+# -- BERT on numpy alone (no torch or transformers import) ------------------------------------
 class FastTokenizer:
     """A folder's ``tokenizer.json`` through the ``tokenizers`` library (what transformers' fast
     tokenizers run), called like a transformers tokenizer for what Kefu asks of one:
-    ``tok(texts, max_length=n, return_tensors="pt")`` → ``{"input_ids", "attention_mask",
-    "token_type_ids"}`` (torch, right-padded to the batch's longest, truncated to ``max_length``,
+    ``tok(texts, max_length=n, return_tensors="np" | "pt")`` → ``{"input_ids", "attention_mask",
+    "token_type_ids"}`` (int64 numpy arrays or torch tensors, right-padded to the batch's longest, truncated to ``max_length``,
     special tokens added) and ``tok(text, add_special_tokens=False)["input_ids"]`` (lists, no
     padding; a list for each text of a list).
     Thread-safe: the truncation and padding are set per ``max_length`` on a copy of its own."""
@@ -154,11 +170,17 @@ class FastTokenizer:
                  return_tensors: str | None = None, **_ignored):
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
-        tensors = return_tensors == "pt"
+        tensors = return_tensors in ("pt", "np")
         encs = self._for(max_length, tensors).encode_batch(batch, add_special_tokens=add_special_tokens)
         if not tensors:
             ids = [e.ids for e in encs]
             return {"input_ids": ids[0] if single else ids}
+        if return_tensors == "np":
+            import numpy as np
+
+            return {"input_ids": np.array([e.ids for e in encs], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encs], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in encs], dtype=np.int64)}
         import torch
 
         return {"input_ids": torch.tensor([e.ids for e in encs], dtype=torch.long),
@@ -166,7 +188,7 @@ class FastTokenizer:
                 "token_type_ids": torch.tensor([e.type_ids for e in encs], dtype=torch.long)}
 
 
-def torch_bert_supported(folder: str | Path) -> bool:
+def plain_bert_supported(folder: str | Path) -> bool:
     """Whether :func:`load_bert` runs the folder's model: a BERT encoder (absolute positions,
     GELU) in ``model.safetensors`` with a ``tokenizer.json``."""
     folder = Path(folder)
@@ -179,104 +201,115 @@ def torch_bert_supported(folder: str | Path) -> bool:
 
 
 def load_bert(folder: str | Path):
-    """``(tokenizer, model)`` of a BERT folder (:func:`torch_bert_supported`): the same forward
+    """``(tokenizer, model)`` of a BERT folder (:func:`plain_bert_supported`): the same forward
     as transformers' ``BertModel`` (``model(input_ids, attention_mask, token_type_ids)
-    .last_hidden_state``, parameters named as there), on torch and safetensors alone."""
-    from safetensors.torch import load_file
+    .last_hidden_state``, parameters named as there), on numpy and safetensors alone."""
+    from safetensors.numpy import load_file
 
     folder = Path(folder)
     config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    model = _bert_class()(config)
     state = load_file(str(folder / "model.safetensors"))
     state = {k[5:] if k.startswith("bert.") else k: v for k, v in state.items()}
-    wanted = dict(model.named_parameters())
-    missing = [k for k in wanted if k not in state]
+    missing = [k for k in NumpyBert.parameter_names(config) if k not in state]
     if missing:
         raise ValueError(f"{folder}/model.safetensors lacks {missing[:3]}")
-    model.load_state_dict({k: state[k] for k in wanted}, strict=False, assign=True)
-    return FastTokenizer(folder / "tokenizer.json"), model.eval()
+    return FastTokenizer(folder / "tokenizer.json"), NumpyBert(config, state)
 
 
-def _bert_class():
-    """The ``torch.nn.Module`` class (built here so that importing this module does not import torch)."""
-    global _BERT
-    if _BERT is not None:
-        return _BERT
-    import torch
-    import torch.nn.functional as F
-    from torch import nn
-
-    class Layer(nn.Module):
-        def __init__(self, h: int, inner: int, heads: int, eps: float):
-            super().__init__()
-            self.heads = heads
-            self.attention = nn.Module()
-            self.attention.self = nn.Module()
-            for name in ("query", "key", "value"):
-                setattr(self.attention.self, name, nn.Linear(h, h))
-            self.attention.output = nn.Module()
-            self.attention.output.dense = nn.Linear(h, h)
-            self.attention.output.LayerNorm = nn.LayerNorm(h, eps=eps)
-            self.intermediate = nn.Module()
-            self.intermediate.dense = nn.Linear(h, inner)
-            self.output = nn.Module()
-            self.output.dense = nn.Linear(inner, h)
-            self.output.LayerNorm = nn.LayerNorm(h, eps=eps)
-
-        def forward(self, x, mask):
-            b, t, h = x.shape
-            att = self.attention.self
-
-            def split(linear):
-                return linear(x).view(b, t, self.heads, h // self.heads).transpose(1, 2)
-
-            ctx = F.scaled_dot_product_attention(split(att.query), split(att.key), split(att.value), attn_mask=mask)
-            ctx = ctx.transpose(1, 2).reshape(b, t, h)
-            x = self.attention.output.LayerNorm(self.attention.output.dense(ctx) + x)
-            inner = F.gelu(self.intermediate.dense(x))
-            return self.output.LayerNorm(self.output.dense(inner) + x)
-
-    class Output:
-        def __init__(self, last_hidden_state):
-            self.last_hidden_state = last_hidden_state
-
-    class Bert(nn.Module):
-        def __init__(self, config: dict):
-            super().__init__()
-            h, eps = config["hidden_size"], config.get("layer_norm_eps", 1e-12)
-            self.config = config
-            self.embeddings = nn.Module()
-            self.embeddings.word_embeddings = nn.Embedding(config["vocab_size"], h)
-            self.embeddings.position_embeddings = nn.Embedding(config["max_position_embeddings"], h)
-            self.embeddings.token_type_embeddings = nn.Embedding(config.get("type_vocab_size", 2), h)
-            self.embeddings.LayerNorm = nn.LayerNorm(h, eps=eps)
-            self.encoder = nn.Module()
-            self.encoder.layer = nn.ModuleList(
-                Layer(h, config["intermediate_size"], config["num_attention_heads"], eps)
-                for _ in range(config["num_hidden_layers"]))
-
-        @property
-        def max_position_embeddings(self) -> int:
-            return int(self.config["max_position_embeddings"])
-
-        def forward(self, input_ids, attention_mask=None, token_type_ids=None):
-            e = self.embeddings
-            t = input_ids.shape[1]
-            if token_type_ids is None:
-                token_type_ids = torch.zeros_like(input_ids)
-            x = (e.word_embeddings(input_ids) + e.position_embeddings.weight[:t]
-                 + e.token_type_embeddings(token_type_ids))
-            x = e.LayerNorm(x)
-            mask = None
-            if attention_mask is not None:  # added to the scores, as transformers' eager and sdpa paths
-                keep = attention_mask[:, None, None, :].to(torch.bool)
-                mask = torch.zeros(keep.shape, dtype=x.dtype).masked_fill(~keep, torch.finfo(x.dtype).min)
-            for layer in self.encoder.layer:
-                x = layer(x, mask)
-            return Output(x)
-
-    _BERT = Bert
-    return Bert
+class BertOutput:
+    def __init__(self, last_hidden_state):
+        self.last_hidden_state = last_hidden_state
 
 
-_BERT = None
+class NumpyBert:
+    """transformers' ``BertModel`` forward (absolute positions, exact GELU, post-LayerNorm) on numpy
+    (and scipy's ``erf``):
+    the encoder Kefu runs before the first answer without importing torch (≈ 1.2 CPU-s).
+    ``params`` maps transformers' parameter names (``encoder.layer.0.attention.self.query.weight``…)
+    to float32 arrays; :meth:`named_parameters` yields them for in-place edits (adapters)."""
+
+    LINEARS = ("attention.self.query", "attention.self.key", "attention.self.value",
+               "attention.output.dense", "intermediate.dense", "output.dense")
+    NORMS = ("attention.output.LayerNorm", "output.LayerNorm")
+
+    def __init__(self, config: dict, state: dict):
+        import numpy as np
+
+        self.config = config
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        self.heads = int(config["num_attention_heads"])
+        self.params = {k: np.array(state[k], dtype=np.float32) for k in self.parameter_names(config)}
+
+    @staticmethod
+    def parameter_names(config: dict) -> list[str]:
+        names = [f"embeddings.{e}.weight" for e in ("word_embeddings", "position_embeddings", "token_type_embeddings")]
+        names += ["embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"]
+        for i in range(int(config["num_hidden_layers"])):
+            for part in (*NumpyBert.LINEARS, *NumpyBert.NORMS):
+                names += [f"encoder.layer.{i}.{part}.weight", f"encoder.layer.{i}.{part}.bias"]
+        return names
+
+    @property
+    def max_position_embeddings(self) -> int:
+        return int(self.config["max_position_embeddings"])
+
+    def named_parameters(self):
+        return iter(self.params.items())
+
+    def eval(self):  # what callers of a torch module say; nothing to switch here
+        return self
+
+    def to(self, device: str):
+        if device not in (None, "cpu"):
+            raise ValueError(f"the numpy BERT runs on the CPU only, not {device!r}")
+        return self
+
+    def _norm(self, x, name: str):
+        import numpy as np
+
+        mean = x.mean(-1, keepdims=True)
+        var = np.square(x - mean).mean(-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self.eps) * self.params[name + ".weight"] + self.params[name + ".bias"]
+
+    def _linear(self, x, name: str):
+        w = self.params[name + ".weight"]
+        y = x.reshape(-1, x.shape[-1]) @ w.T  # one GEMM for the whole batch
+        y += self.params[name + ".bias"]
+        return y.reshape(*x.shape[:-1], w.shape[0])
+
+    def __call__(self, input_ids, attention_mask=None, token_type_ids=None):
+        import numpy as np
+        from scipy.special import erf
+
+        p = self.params
+        ids = np.asarray(input_ids)
+        b, t = ids.shape
+        types = np.zeros_like(ids) if token_type_ids is None else np.asarray(token_type_ids)
+        x = (p["embeddings.word_embeddings.weight"][ids] + p["embeddings.position_embeddings.weight"][:t]
+             + p["embeddings.token_type_embeddings.weight"][types])
+        x = self._norm(x, "embeddings.LayerNorm")
+        h = x.shape[-1]
+        d = h // self.heads
+        bias = None
+        if attention_mask is not None:  # added to the scores, as transformers' eager and sdpa paths
+            keep = np.asarray(attention_mask).astype(bool)[:, None, None, :]
+            bias = np.where(keep, np.float32(0), np.float32(-1e30)).astype(np.float32)
+        scale = np.float32(1.0 / np.sqrt(d))
+        for i in range(int(self.config["num_hidden_layers"])):
+            pre = f"encoder.layer.{i}."
+
+            def heads(name, x=x, pre=pre):
+                return self._linear(x, pre + name).reshape(b, t, self.heads, d).transpose(0, 2, 1, 3)
+
+            q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale
+            if bias is not None:
+                scores = scores + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b, t, h)
+            x = self._norm(self._linear(ctx, pre + "attention.output.dense") + x, pre + "attention.output.LayerNorm")
+            inner = self._linear(x, pre + "intermediate.dense")
+            inner *= np.float32(0.5) * (np.float32(1.0) + erf(inner * np.float32(1 / np.sqrt(2))))  # exact GELU
+            x = self._norm(self._linear(inner, pre + "output.dense") + x, pre + "output.LayerNorm")
+        return BertOutput(x.astype(np.float32, copy=False))

@@ -10,9 +10,10 @@ fitted on the same split and the one with the best validation NDCG@20 is served.
 baselines (popularity, item-kNN) are candidates, so on the store's own data the served
 model is never worse than them on validation — a shop whose text says little gets item-kNN
 or EASE rather than a hybrid that leans on text, and a log whose order tells what comes next
-(next-item data) gets sequential item-kNN or SASRec; a model that tunes itself on the split
-(seqknn) records its choice in ``fit_info["chosen_params"]`` and the refit keeps it; the z-scored blend of the two best candidates
-(:mod:`recommender.models.blend`, its weight on the same split) competes too (served only
+(next-item data) gets sequential item-kNN; a model that tunes itself on the split
+(seqknn) records its choice in ``fit_info["chosen_params"]`` and the refit keeps it; a greedy
+z-scored blend of up to :data:`BLEND_MAX_MEMBERS` candidates (:func:`blend_best`,
+:mod:`recommender.models.blend`, every weight on the same split) competes too (served only
 when strictly better on validation). ``python -m recommender.evaluate`` reports this choice
 as ``default``, made the same way on its own validation split.
 
@@ -35,11 +36,16 @@ from recommender.interactions import Interactions, position_in_user
 log = logging.getLogger(__name__)
 
 AUTO = "auto"
-#: What ``auto`` chooses from, cheapest first (ties go to the cheaper model).
-AUTO_CANDIDATES = ("popularity", "itemknn", "seqknn", "ease", "hybrid", "sasrec")
-#: The blend of the two best candidates, offered to ``auto`` after them (:func:`blend_best`).
+#: What ``auto`` chooses from, cheapest first (ties go to the cheaper model). SASRec is not one:
+#: on the demo store its fit (early stopping, then the refit) costs ≈ 17 CPU-s against < 0.1 s
+#: for the neighbourhood models and it does not win there; name it (``KEFU_RECOMMENDER_MODEL=sasrec``)
+#: or blend it offline (``benchmarks.recsys_quality``, row ``blend-all``) where it pays.
+AUTO_CANDIDATES = ("popularity", "itemknn", "seqknn", "ease", "hybrid")
+#: The greedy blend of the candidates, offered to ``auto`` after them (:func:`blend_best`).
 BLEND = "blend"
 BLEND_EXCLUDED = ("popularity",)
+#: At most this many models in the greedy blend (:func:`blend_best`).
+BLEND_MAX_MEMBERS = 3
 
 
 def last_event_mask(inter: Interactions, min_events: int = 3) -> np.ndarray:
@@ -103,8 +109,8 @@ def select_model(train: Interactions, valid: Interactions, texts: dict[str, str]
                  show_progress: bool = False, embedder=None, candidates=AUTO_CANDIDATES, blend: bool = True):
     """Fit every candidate on ``train``, score NDCG@20 on ``valid``; returns
     ``(best name, that model fitted on train, {name: validation NDCG@20})``. With ``blend``,
-    the blend of the two best candidates other than popularity (weight on ``valid``) competes too
-    (name ``"blend"``), built from the fitted candidates.
+    the greedy blend of the candidates other than popularity (:func:`blend_best`, weights on
+    ``valid``) competes too (name ``"blend"``), built from the fitted candidates.
 
     ``params`` maps candidate names to parameters; the hybrid is skipped when no item has text.
     """
@@ -131,16 +137,30 @@ def select_model(train: Interactions, valid: Interactions, texts: dict[str, str]
     return best[0], best[1], scores
 
 
-def blend_best(fitted: dict, scores: dict[str, float], valid: Interactions):
-    """The blend (:mod:`recommender.models.blend`) of the two best of ``fitted`` by validation
-    ``scores``, its weight chosen on ``valid``; ``None`` with fewer than two. Popularity is
-    left out (a per-user constant order adds little to a z-mix); nothing is refitted."""
+def blend_best(fitted: dict, scores: dict[str, float], valid: Interactions, max_members: int = BLEND_MAX_MEMBERS):
+    """A greedy blend (:mod:`recommender.models.blend`) of ``fitted``, chosen on ``valid``;
+    ``None`` with fewer than two. It starts from the best by validation ``scores``, pairs it
+    with the partner whose blend scores best, then keeps adding the candidate that improves
+    the blend's validation NDCG@20 most (a nested blend: ``z(blend so far)`` mixed with
+    ``z(next)``, each weight on ``valid``) while one does, up to ``max_members`` models.
+    Popularity is left out (a per-user constant order adds little to a z-mix); nothing is
+    refitted."""
     from recommender.models.blend import BlendRecommender
 
     ranked = sorted((n for n in fitted if n not in BLEND_EXCLUDED), key=lambda n: -scores[n])
     if len(ranked) < 2:
         return None
-    return BlendRecommender.from_members(fitted[ranked[0]], fitted[ranked[1]], valid)
+    first = fitted[ranked[0]]
+    if valid is None or not len(valid):  # nothing to choose on: the two best, the default weight
+        return BlendRecommender.from_members(first, fitted[ranked[1]])
+    current, left = None, ranked[1:]
+    while left and (current is None or len(current.leaf_names()) < max_members):
+        tried = [(BlendRecommender.from_members(current or first, fitted[n], valid), n) for n in left]
+        blend, name = max(tried, key=lambda t: t[0].fit_info["validation_ndcg@20"])  # ties: the better-ranked
+        if current is not None and blend.fit_info["validation_ndcg@20"] <= current.fit_info["validation_ndcg@20"]:
+            break
+        current, left = blend, [n for n in left if n != name]
+    return current
 
 
 def _make(name: str, params: dict | None, embedder):

@@ -26,6 +26,9 @@ import re
 
 _WORD = re.compile(r"[\w']+")
 _ATTR = re.compile(r"\s*([^:;]+?)\s*:\s*([^;]*)")
+_GLOSS = re.compile(r"\s*[(（][^()（）]*[)）]")  # "E10+ (Everyone 10+)": the rating's name after its code
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN_LATIN = re.compile(f"(?<=[{_HAN}])(?=[A-Za-z0-9$€£])|(?<=[A-Za-z0-9)\\]+%])(?=[{_HAN}])")
 
 #: ESRB ratings → the youngest age they are meant for.
 ESRB_MIN_AGE = {"ec": 3, "e": 0, "e10+": 10, "t": 13, "m": 17, "ao": 18}
@@ -112,6 +115,22 @@ def because(kind: str, title: str, lang: str = "en") -> str:
     return reason_text(kind if kind in ("purchase", "cart", "view") else "purchase", lang, title=title)
 
 
+def spaced(text: str) -> str:
+    """Chinese text with a space between a Han character and a Latin word or number, as Chinese
+    typesetting writes a product name inside a sentence (and as the facet reasons already do:
+    "Switch 版", "适合 10 岁"); punctuation and text without Han characters are left alone.
+
+    >>> spaced("购买Apex Rush (PS4)的顾客也买了它"), spaced("因为您购买过Aurora"), spaced("符合“racing”")
+    ('购买 Apex Rush (PS4) 的顾客也买了它', '因为您购买过 Aurora', '符合“racing”')
+    """
+    return _HAN_LATIN.sub(" ", text or "")
+
+
+def rating_code(rating: str) -> str:
+    """An age rating without the gloss a catalogue may add: ``"E10+ (Everyone 10+)"`` → ``"E10+"``."""
+    return _GLOSS.sub("", rating or "").strip() or (rating or "").strip()
+
+
 def attributes(row: dict) -> dict[str, str]:
     """``"platform: PS4; genre: racing"`` → ``{"platform": "PS4", "genre": "racing"}`` (keys lower-cased)."""
     out = {}
@@ -126,8 +145,8 @@ def min_age(row: dict) -> int | None:
     """The youngest age the item is rated for: ESRB ``age rating: T`` → 13, ``age: 8+`` → 8,
     ``age: 4-12`` → 4, ``PEGI 16`` → 16; ``None`` when the row says nothing about age."""
     attrs = attributes(row)
-    rating = attrs.get("age rating") or attrs.get("esrb") or attrs.get("pegi") or ""
-    r = rating.strip().lower().replace(" ", "")
+    rating = rating_code(attrs.get("age rating") or attrs.get("esrb") or attrs.get("pegi") or "")
+    r = rating.lower().replace(" ", "")
     if r in ESRB_MIN_AGE:
         return ESRB_MIN_AGE[r]
     m = re.search(r"(\d{1,2})", rating or attrs.get("age", ""))
@@ -178,11 +197,11 @@ def taste_facets(row: dict, taste: str, age: int | None = None, max_price: float
         if _named(value, taste, tw, lang):
             out.append(f"{_zh(value)}类" if lang == "zh" and value == genre else (_zh(value) if lang == "zh" else value))
             break
-    rating = attrs.get("age rating") or attrs.get("pegi") or ""
+    rating = rating_code(attrs.get("age rating") or attrs.get("pegi") or "")
     youngest = min_age(row)
     if age is not None and youngest is not None:
-        if rating and lang == "zh":
-            esrb = "ESRB " if rating.strip().lower().replace(" ", "") in ESRB_MIN_AGE else ""
+        if rating and lang == "zh":  # the code alone inside the brackets: no brackets within brackets
+            esrb = "ESRB " if rating.lower().replace(" ", "") in ESRB_MIN_AGE else ""
             who = "适合所有年龄" if youngest == 0 else f"适合 {youngest} 岁及以上"
             out.append(f"{who}（{esrb}{rating}）")
         elif rating:

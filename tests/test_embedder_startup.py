@@ -1,4 +1,4 @@
-"""Start-up caches of the embedders: the USE tokenizer read back from disk, the torch-only MiniLM."""
+"""Start-up caches of the embedders: the USE tokenizer read back from disk, the numpy-only MiniLM."""
 
 from __future__ import annotations
 
@@ -56,16 +56,16 @@ SENTENCES = ["I love this phone, great battery!", "It broke after two days.", "W
 
 
 @pytest.mark.slow
-def test_the_torch_minilm_equals_transformers_bert():
+def test_the_numpy_minilm_equals_transformers_bert():
     import numpy as np
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     from knowledge.embedder import bundled_embedder_path
-    from knowledge.plain_encoder import load_bert, torch_bert_supported
+    from knowledge.plain_encoder import load_bert, plain_bert_supported
 
     folder = bundled_embedder_path()
-    assert torch_bert_supported(folder)
+    assert plain_bert_supported(folder)
     tok, model = load_bert(folder)
     ref_tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     ref = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
@@ -76,10 +76,14 @@ def test_the_torch_minilm_equals_transformers_bert():
             assert torch.equal(got[key], want[key]), key
     assert tok(SENTENCES, add_special_tokens=False)["input_ids"] == ref_tok(SENTENCES, add_special_tokens=False)["input_ids"]
     assert tok(SENTENCES[0], add_special_tokens=False)["input_ids"] == ref_tok(SENTENCES[0], add_special_tokens=False)["input_ids"]
+    enc = tok(SENTENCES, max_length=256, return_tensors="np")
+    for key, value in tok(SENTENCES, max_length=256, return_tensors="pt").items():
+        assert (enc[key] == value.numpy()).all(), key
     with torch.inference_mode():
-        enc = tok(SENTENCES, max_length=256, return_tensors="pt")
-        mask = enc["attention_mask"].bool()
-        diff = (model(**enc).last_hidden_state - ref(**enc).last_hidden_state)[mask].abs().max()
+        want = ref(**{k: torch.from_numpy(v) for k, v in enc.items()}).last_hidden_state.numpy()
+    mask = enc["attention_mask"].astype(bool)
+    diff = np.abs(model(**enc).last_hidden_state - want)[mask].max()
+    assert model(**enc).last_hidden_state.dtype == np.float32
     assert float(diff) < 1e-4
     assert np.isfinite(float(diff))
 
@@ -92,7 +96,7 @@ def test_the_minilm_sentiment_adapter_scores_as_on_transformers(monkeypatch):
     from bot.sentiment.minilm import AdaptedEncoder
 
     ours = AdaptedEncoder.load()
-    monkeypatch.setattr(pe, "torch_bert_supported", lambda folder: False)  # the transformers path
+    monkeypatch.setattr(pe, "plain_bert_supported", lambda folder: False)  # the transformers path
     theirs = AdaptedEncoder.load()
     assert np.abs(ours.logits(SENTENCES) - theirs.logits(SENTENCES)).max() < 1e-4
 
@@ -100,18 +104,18 @@ def test_the_minilm_sentiment_adapter_scores_as_on_transformers(monkeypatch):
 def test_a_folder_that_is_not_bert_is_not_run_on_torch_alone(tmp_path):
     import json
 
-    from knowledge.plain_encoder import torch_bert_supported
+    from knowledge.plain_encoder import plain_bert_supported
 
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "mpnet"}))
     (tmp_path / "model.safetensors").write_bytes(b"")
     (tmp_path / "tokenizer.json").write_text("{}")
-    assert not torch_bert_supported(tmp_path)
+    assert not plain_bert_supported(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert", "position_embedding_type": "relative_key"}))
-    assert not torch_bert_supported(tmp_path)
+    assert not plain_bert_supported(tmp_path)
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "bert"}))
-    assert torch_bert_supported(tmp_path)
+    assert plain_bert_supported(tmp_path)
     (tmp_path / "tokenizer.json").unlink()
-    assert not torch_bert_supported(tmp_path)
+    assert not plain_bert_supported(tmp_path)
 
 
 def test_the_fast_tokenizer_gives_transformers_ids_for_a_byte_level_bpe(tmp_path):

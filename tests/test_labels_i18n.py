@@ -53,7 +53,7 @@ def test_cards_heading_reasons_and_sponsored_badge_in_chinese():
             {"item_id": "p2", "title": "Road Rush", "reason": "popular now", "score": 0.5, "sponsored": True},
             {"item_id": "p3", "title": "Deep Dive", "reason": "matches “赛车游戏”", "score": 0.4}]
     html = cards_html(recs, "s1", "u1", lang="zh")
-    assert "猜你喜欢" in html and "因为您购买过Mario Kart" in html and "近期热销" in html and "符合“赛车游戏”" in html
+    assert "猜你喜欢" in html and "因为您购买过 Mario Kart" in html and "近期热销" in html and "符合“赛车游戏”" in html
     assert html.count("广告") == 1 and "because you" not in html and "You might like" not in html
     english = cards_html(recs, "s1", "u1")
     assert "You might like" in english and "Sponsored" in english and "because you bought Mario Kart" in english

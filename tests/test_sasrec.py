@@ -52,7 +52,12 @@ def test_sasrec_learns_the_next_item_of_a_sequence(fitted):
         ids, _ = fitted.recommend(None, k=1, events=events)
         hits += ids == [f"i{(k + 3) % 10}"]
     assert hits >= 9
-    assert fitted.fit_info["best_epoch"] >= 1 and fitted.fit_info["best_valid_ndcg@20"] > 0.5
+    info = fitted.fit_info
+    assert info["best_epoch"] >= 1 and info["best_valid_ndcg@20"] > 0.5
+    # one [epoch, validation NDCG@20, seconds] per validated epoch; the best is the one kept
+    assert [h[0] for h in info["history"]] == list(range(1, info["epochs"] + 1))
+    assert max(h[1] for h in info["history"]) == pytest.approx(info["best_valid_ndcg@20"])
+    assert info["cpu_seconds"] > 0
 
 
 def test_the_same_items_in_another_order_predict_another_item(fitted):

@@ -115,6 +115,7 @@ def health_router(service: Chat, components: Components) -> APIRouter:
 
 def chat_router(service: Chat) -> APIRouter:
     from bot.errors import BadInput
+    from web.source_links import api_reply
 
     router = APIRouter()
 
@@ -125,7 +126,7 @@ def chat_router(service: Chat) -> APIRouter:
             reply = await run_in_threadpool(service.turn, body.message, body.session_id, body.user_id, client)
         except BadInput as exc:
             return bad_input_response(exc)
-        return reply.to_api()
+        return await run_in_threadpool(api_reply, reply, getattr(service, "components", None))
 
     return router
 

@@ -197,7 +197,7 @@ def rateable(reply: dict) -> bool:
 def cards_html(recommendations: list[dict], session_id: str | None = None, user_id: str | None = None,
                lang: str = "en") -> str:
     """Recommendation cards (buttons carrying the item id for click tracking), labelled in ``lang``:
-    the heading, each reason (:func:`bot.prompts.localise_reason`) and a "Sponsored" badge."""
+    the heading, each reason (:func:`card_reason`) and a "Sponsored" badge."""
     if not recommendations:
         return ""
     attr = html.escape
@@ -206,10 +206,23 @@ def cards_html(recommendations: list[dict], session_id: str | None = None, user_
         f"<button type='button' class='kefu-card' data-item='{attr(r['item_id'])}' data-title='{attr(r['title'])}' "
         f"data-session='{attr(session_id or '')}' data-user='{attr(user_id or '')}'>"
         f"<b>{attr(r['title'])}</b><small>{badge if r.get('sponsored') else ''}"
-        f"{attr(localise_reason(r.get('reason') or '', lang))}</small></button>"
+        f"{attr(card_reason(r.get('reason') or '', lang))}</small></button>"
         for r in recommendations
     )
     return f"<div class='kefu-cards-title'>{attr(local(CARDS_TITLE, lang))}</div><div class='kefu-cards'>{cards}</div>"
+
+
+def card_reason(reason: str, lang: str = "en") -> str:
+    """A recommendation's reason as a card shows it: in ``lang`` (:func:`bot.prompts.localise_reason`)
+    and, in Chinese, with a space between Han characters and a Latin title (:func:`recommender.reasons.spaced`).
+
+    >>> card_reason("customers who bought Apex Rush (PS4) also bought this", "zh")
+    '购买 Apex Rush (PS4) 的顾客也买了它'
+    """
+    from recommender.reasons import spaced
+
+    text = localise_reason(reason, lang)
+    return spaced(text) if lang == "zh" else text
 
 
 def chat_error(message: str = "", exc: Exception | None = None, limit: int | None = None) -> str:

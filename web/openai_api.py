@@ -19,7 +19,8 @@ Mapping onto a Kefu turn:
 The response is the OpenAI wire format (``chat.completion``, or ``chat.completion.chunk``
 server-sent events ending in ``data: [DONE]``; every reply streams as many short chunks, also one
 that needed no generation, and the first is sent as soon as the first checked text is ready) plus a ``kefu`` object with the reply's
-extras: ``session_id``, ``turn_id``, ``reply``, ``abstained``, ``sources``, ``intent``,
+extras: ``session_id``, ``turn_id``, ``reply``, ``abstained``, ``sources`` (each with a ``url``:
+:mod:`web.source_links`), ``intent``,
 ``sentiment``, ``recommendations``, ``handoff`` (in the last chunk when streaming). When a
 reply's final text differs from what was streamed (an apology prefixed after the fact),
 ``kefu.reply`` is authoritative. Token counts in ``usage`` are word counts (Kefu's models
@@ -110,8 +111,11 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def kefu_extras(reply) -> dict:
-    return reply.to_api()
+def kefu_extras(reply, components=None) -> dict:
+    """The reply's extras (:func:`web.source_links.api_reply`: Chinese spacing mended, sources with ``url``)."""
+    from web.source_links import api_reply
+
+    return api_reply(reply, components)
 
 
 def model_entry() -> dict:
@@ -147,9 +151,9 @@ def build_openai_router(service: Chat) -> APIRouter:
         first = await first_event(events)
         if isinstance(first, JSONResponse):
             return first
-        completion = Completion(body)
+        completion = Completion(body, getattr(service, "components", None))
         if not body.stream:
-            return completion.whole(first, await run_in_threadpool(list, events))
+            return await run_in_threadpool(completion.whole, first, await run_in_threadpool(list, events))
         return StreamingResponse(
             completion.sse(first, events), media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
@@ -200,7 +204,8 @@ async def first_event(events):
 class Completion:
     """One completion's wire format: the whole ``chat.completion``, or its ``chat.completion.chunk`` events."""
 
-    def __init__(self, body: CompletionRequest):
+    def __init__(self, body: CompletionRequest, components=None):
+        self.components = components  # where the sources' links are read (bot.components.Components)
         self.id = "chatcmpl-" + uuid.uuid4().hex
         self.created = int(time.time())
         self.prompt_tokens = sum(words(m.text()) for m in body.messages)
@@ -218,11 +223,12 @@ class Completion:
         for kind, value in rest:
             if kind == "final":
                 reply = value
-        message = {"role": "assistant", "content": reply.reply, "refusal": None}
+        extras = kefu_extras(reply, self.components)
+        message = {"role": "assistant", "content": extras["reply"], "refusal": None}
         return self.envelope("chat.completion") | {
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
             "usage": self.usage(reply.reply),
-            "kefu": kefu_extras(reply),
+            "kefu": extras,
         }
 
     def chunk(self, delta: dict, finish: str | None = None, **extra) -> str:
@@ -246,17 +252,21 @@ class Completion:
             yield first
             yield from events
 
-        shown = ""
+        from web.source_links import SpacedStream
+
+        text = SpacedStream()  # what is sent: Chinese spacing mended across the pieces' joins
         yield self.chunk({"role": "assistant", "content": ""})
         async for kind, value in iterate_in_threadpool(rest()):
             if kind == "delta" and value:
-                shown += value
-                yield self.chunk({"content": value})
+                piece = text.push(value)
+                if piece:
+                    yield self.chunk({"content": piece})
             elif kind == "final":
-                tail = value.reply[len(shown):] if value.reply.startswith(shown) else ""
+                tail = text.finish(value.reply)
                 if tail:
                     yield self.chunk({"content": tail})
-                yield self.chunk({}, "stop", kefu=kefu_extras(value))
+                extras = await run_in_threadpool(kefu_extras, value, self.components)
+                yield self.chunk({}, "stop", kefu=extras)
                 if self.include_usage:
                     obj = self.envelope("chat.completion.chunk") | {"choices": [], "usage": self.usage(value.reply)}
                     yield f"data: {json.dumps(obj)}\n\n"

@@ -3,10 +3,12 @@
 "My headphones arrived broken… unacceptable" is about the damaged-item policy, yet its
 nearest text by embedding can be a care tip about headphones. :func:`complaint_query` names
 the kind of problem (damaged, late or lost, wrong item, missing part, refund not received,
-charged twice) and returns the store-neutral question that retrieves its policy.
+charged twice) and returns the store-neutral question that retrieves its policy. None of these
+questions is a yes/no question: the reply to a complaint never opens with a "Yes," or "No,"
+the shopper did not ask for (a yes/no question the shopper does ask is kept beside it).
 
 >>> complaint_query("My headphones arrived broken, this is unacceptable!")
-'My item arrived damaged or defective. What should I do? Can I get a replacement, repair or refund?'
+'My item arrived damaged or defective. What should I do? What are my options for a replacement, repair or refund?'
 >>> complaint_query("Where is my order? It's two weeks late") is not None, complaint_query("How much is the PS5?")
 (True, None)
 """
@@ -18,7 +20,7 @@ import re
 _KINDS = [
     ("damaged", r"\b(broken|broke|damaged|cracked|smashed|shattered|defective|faulty|doesn'?t work|does not work|"
                 r"not working|stopped working|dead on arrival|won'?t turn on|scratched|dented)\b|坏了|破损|损坏|故障|不能用",
-     {"en": "My item arrived damaged or defective. What should I do? Can I get a replacement, repair or refund?",
+     {"en": "My item arrived damaged or defective. What should I do? What are my options for a replacement, repair or refund?",
       "zh": "收到的商品损坏或有质量问题怎么办？"}),
     ("wrong", r"\b(wrong (item|product|size|colou?r|order)|not what i ordered|sent me the wrong|different item|"
               r"(sent|delivered|received|got) (me )?(a|an|the|some) [\w -]{2,40} instead)\b|发错|错发",

@@ -57,6 +57,21 @@ TERMS = {
     "唇膏": "lip balm", "火车": "train", "拼图": "puzzle", "桌游": "board game", "毛绒": "plush",
     "无人机": "drone", "机器人": "robot", "充电座": "charging station", "充电底座": "charging dock", "收纳包": "carrying case",
     "耳塞": "earbuds", "蓝牙耳机": "earbuds", "头戴式": "headphones", "条形音箱": "soundbar",
+    # more kinds of product the demo catalogue and shops like it sell, as shoppers name them
+    "平装本": "paperback", "平装书": "paperback", "精装本": "hardcover", "精装书": "hardcover", "派对音箱": "party speaker",
+    "开放式": "open-ear", "真无线": "true wireless", "游戏耳机": "gaming headset", "快充": "fast charger",
+    "充电支架": "charging stand", "无线充": "wireless charging", "监控摄像头": "security camera", "恒温器": "thermostat",
+    "智能灯泡": "smart bulb", "tf卡": "memory card", "固态": "ssd", "配件包": "accessory kit", "电子阅读器": "e-reader",
+    "厨师刀": "chef's knife", "不粘锅": "nonstick frying pan", "珐琅锅": "enameled dutch oven", "滴滤咖啡机": "drip coffee maker",
+    "美式咖啡机": "drip coffee maker", "电热水壶": "kettle", "吐司机": "toaster", "多士炉": "toaster", "扫地机": "robot vacuum",
+    "记忆枕": "memory foam pillow", "记忆棉": "memory foam", "自充气": "self-inflating", "徒步背包": "hiking backpack",
+    "保温瓶": "insulated water bottle", "户外椅": "camp chair", "可调节": "adjustable", "匹克球": "pickleball",
+    "骑行头盔": "bike helmet", "自行车头盔": "bike helmet", "羽绒": "down", "抓绒": "fleece", "羊毛袜": "wool socks",
+    "徒步裤": "hiking pants", "登山裤": "hiking pants", "凉拖": "slide sandals", "发光鞋": "light-up sneakers",
+    "食谱书": "cookbook", "保湿霜": "moisturizer", "防晒": "spf", "洁面": "cleanser", "玻尿酸": "hyaluronic serum",
+    "电吹风": "hair dryer", "替换刷头": "replacement brush heads", "修剪器": "trimmer", "润唇膏": "lip balm",
+    "灯塔": "lighthouse", "木制火车": "wooden train", "海獭": "sea otter", "棋盘游戏": "board game", "卡牌": "card game",
+    "遥控车": "rc", "卡车": "truck", "编程机器人": "coding robot", "装扮": "dress-up", "赛车方向盘": "racing wheel",
 }
 _TERMS_RE = re.compile("|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)))
 

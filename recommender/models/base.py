@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -125,12 +126,14 @@ class Recommender(ABC):
     ) -> Recommender:
         """Fit on ``interactions``; ``valid`` (held-out events of the same users) drives early
         stopping in trained models; ``item_texts`` (id → text) is used by text-aware models.
-        Returns ``self``."""
+        ``fit_info["cpu_seconds"]`` records the process CPU time of the fit. Returns ``self``."""
         self.item_ids = list(interactions.item_ids)
         self.user_ids = list(interactions.user_ids)
         self._reindex()
         self.user_items = interactions.profiles(self.params["half_life"] or None)
+        cpu0 = time.process_time()
         self._fit(interactions, item_texts or {}, valid, show_progress)
+        self.fit_info["cpu_seconds"] = time.process_time() - cpu0  # every thread of this process
         return self
 
     @abstractmethod

@@ -9,6 +9,10 @@ member alone. Why: a sequence model (SASRec: "what comes next") and a co-occurre
 model (hybrid, EASE: "what goes with what you own") make different mistakes; on Beauty
 and Games-6k their mix beats both (figures in ``benchmarks.recsys_quality``).
 
+A member may itself be a blend (``members="blend,sasrec"`` with ``member_params["blend"]``
+naming the inner pair): that is how :func:`recommender.fitting.blend_best` mixes three models,
+``z(z-mix of two) ⊕ z(third)``, and how such a blend refits and saves (``leaf_names`` lists them).
+
 Two ways to build one:
 
 - ``make_model("blend", members="sasrec,hybrid", member_params={"sasrec": {...}})`` then
@@ -57,13 +61,18 @@ WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 WEIGHT_DEFAULT = 0.5
 
 
-def _member_names(members: Any) -> list[str]:
+def _member_names(members: Any, member_params: Any = None) -> list[str]:
+    """The two member names; ``"blend"`` only as a *nested* blend whose ``member_params``
+    name its own members (what a greedy blend of three or more models refits as)."""
     names = [m.strip().lower() for m in (members.split(",") if isinstance(members, str) else members) if m.strip()]
     if len(names) != 2:
         raise ValueError(f"blend: members must name exactly two models, got {members!r}")
+    nested = isinstance(member_params, dict) and isinstance(member_params.get("blend"), dict) \
+        and "members" in member_params["blend"]
     for n in names:
-        if n not in MODELS or n == "blend":
-            raise ValueError(f"blend: unknown member {n!r}; choose from {', '.join(m for m in MODELS if m != 'blend')}")
+        if n not in MODELS or (n == "blend" and not nested):
+            raise ValueError(f"blend: unknown member {n!r}; choose from {', '.join(m for m in MODELS if m != 'blend')}"
+                             " (a nested blend needs member_params['blend']['members'])")
     return names
 
 
@@ -74,7 +83,7 @@ class BlendRecommender(Recommender):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        self.names = _member_names(self.params["members"])
+        self.names = _member_names(self.params["members"], self.params["member_params"])
         self.params["members"] = ",".join(self.names)
         if not isinstance(self.params["member_params"], dict):
             raise TypeError("blend: member_params must map member names to parameter dicts")
@@ -83,6 +92,13 @@ class BlendRecommender(Recommender):
         if self.names[0] == self.names[1]:
             raise ValueError("blend: the two members must be different models")
         self.embedder = None  # handed to text members (the hybrid) at fit time
+
+    def leaf_names(self) -> list[str]:
+        """The models this blend mixes, nested blends flattened: e.g. ``["seqknn", "ease", "sasrec"]``."""
+        out = []
+        for n, m in zip(self.names, self.members or [None, None]):
+            out.extend(m.leaf_names() if isinstance(m, BlendRecommender) else [n])
+        return out
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -107,7 +123,7 @@ class BlendRecommender(Recommender):
         self.members = []
         for n in self.names:
             m = make_model(n, **self.params["member_params"].get(n, {}))
-            if self.embedder is not None and m.uses_text:
+            if self.embedder is not None and (m.uses_text or isinstance(m, BlendRecommender)):
                 m.embedder = self.embedder
             m.fit(interactions, item_texts=item_texts, valid=valid, show_progress=show_progress)
             self.members.append(m)

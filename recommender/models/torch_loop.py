@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from recommender.interactions import Interactions
+
+log = logging.getLogger(__name__)
 
 
 def pick_device(pref: str = "auto") -> str:
@@ -83,7 +86,8 @@ def fit_loop(
     """Run ``epochs`` passes of ``step(batch_example_indices) -> loss`` with early stopping on
     ``validate`` (the best epoch's weights are restored); without ``validate`` every epoch runs.
 
-    Returns ``{"epochs": run, "best_epoch": …, "best_valid_ndcg@20": …, "seconds": …}``.
+    Returns ``{"epochs": run, "best_epoch": …, "best_valid_ndcg@20": …, "seconds": …,
+    "history": [[epoch, validation NDCG@20, seconds so far], …]}``.
     """
     from tqdm.auto import tqdm
 
@@ -92,6 +96,7 @@ def fit_loop(
     t0, epoch = time.perf_counter(), 0
     n_batches = max(1, -(-n_examples // batch_size))
     bar = tqdm(total=epochs * n_batches, desc=desc, disable=not show_progress, leave=False)
+    history: list[list[float]] = []  # [epoch, validation NDCG@20, seconds so far] per validated epoch
     for epoch in range(1, epochs + 1):
         perm = rng.permutation(n_examples)
         total = 0.0
@@ -103,6 +108,8 @@ def fit_loop(
             best_epoch = epoch
             continue
         score = validate()
+        history.append([epoch, float(score), round(time.perf_counter() - t0, 1)])
+        log.debug("%s epoch %d: loss %.4f, validation NDCG@20 %.4f", desc, epoch, total / n_batches, score)
         bar.set_postfix(loss=f"{total / n_batches:.4f}", valid=f"{score:.4f}")
         if score > best:
             best, best_epoch, best_state, bad = score, epoch, snapshot(), 0
@@ -116,7 +123,7 @@ def fit_loop(
     return {
         "epochs": epoch, "best_epoch": best_epoch,
         "best_valid_ndcg@20": float(best) if validate is not None else None,
-        "seconds": time.perf_counter() - t0,
+        "seconds": time.perf_counter() - t0, "history": history,
     }
 
 

@@ -4,13 +4,20 @@ Plots, over the last N days: impressions and clicks per period; CTR per reason k
 (history, taste, also_bought, alternative, popular, sponsored, …; see
 :func:`desk.analytics.reason_kind`); catalogue coverage, Gini concentration and the top-10 share per
 period. Tables: impressions, clicks and CTR by reason; the most shown items; and the latest offline
-evaluation (:func:`desk.analytics.latest_evaluation`: ``<KEFU_DATA_DIR>/recommender/evaluation.json``
-written by ``python -m recommender.evaluate ... --json``, or ``benchmarks/results/recsys_quality.json``).
+evaluation, the newest of: the server's own validation table from fitting its model
+(:func:`fit_evaluation`: the ``model.json`` the fit wrote in ``<KEFU_DATA_DIR>/recommender/<model>/`` —
+``auto`` scores every candidate on each shopper's last event and serves the best),
+``<KEFU_DATA_DIR>/recommender/evaluation.json`` written by ``python -m recommender.evaluate ... --json``,
+or the benchmark's ``benchmarks/results/recsys_quality.json`` (:func:`desk.analytics.latest_evaluation`).
+The caption says which one is shown.
 
 :func:`view` and :func:`evaluation_view` are pure (no gradio) and tested on a real store.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
 
 from web.staff_ui.common import TRY_PREFIX, esc
 
@@ -20,9 +27,12 @@ PLOT_NAMES = ("impressions and clicks", "CTR by reason", "coverage and concentra
 REASON_COLORS = {"history": "#1a73e8", "taste": "#1e8e3e", "requested": "#12b5cb", "also_bought": "#f29900",
                  "alternative": "#a142f4", "popular": "#9aa0a6", "sponsored": "#d93025", "other": "#5f6368",
                  "unattributed": "#bdc1c6"}
-EVAL_EMPTY = ("*No offline evaluation found.* Run `python -m recommender.evaluate --interactions CSV --models all "
+EVAL_EMPTY = ("*No offline evaluation found* (the server has not fitted a recommender yet: it does on its first "
+              "recommendation). Run `python -m recommender.evaluate --interactions CSV --models all "
               "--json <KEFU_DATA_DIR>/recommender/evaluation.json` (or `python -m benchmarks.recsys_quality`) "
               "and refresh.")
+#: The split the server's fit validates on (recommender.fitting.last_event_mask).
+FIT_SPLIT = "validation: each shopper's last event"
 
 
 def catalogue_size(recommender) -> int | None:
@@ -99,16 +109,72 @@ def empty_note(plots) -> str:
     return f"\n\n*Not enough data yet for: {', '.join(empty)}.*" if empty else ""
 
 
-def evaluation_view(data_dir=None) -> tuple[str, list[str], list[list]]:
-    """``(caption, headers, rows)`` of the latest offline evaluation table."""
+def model_files(data_dir=None, recommender=None) -> list[Path]:
+    """The ``model.json`` of the served model's folder (``recommender.model_dir``) if it has one, else
+    of every model folder under ``<data_dir>/recommender/``."""
+    own = getattr(recommender, "model_dir", None) if recommender is not None else None
+    try:
+        if own is not None and (Path(own) / "model.json").is_file():
+            return [Path(own) / "model.json"]
+    except (TypeError, OSError):
+        pass
+    return sorted(Path(data_dir).glob("recommender/*/model.json")) if data_dir else []
+
+
+def fit_evaluation(data_dir=None, recommender=None) -> tuple[Path | None, datetime | None, list[dict], str]:
+    """``(file, when written (UTC), rows, served model)`` of the newest fit that recorded validation
+    scores, else ``(None, None, [], "")``. Rows are ``{dataset, model, ndcg@20}``, best first: every
+    candidate ``auto`` tried (``fit_info["auto_validation_ndcg@20"]``), or the one model's own score
+    (``fit_info["validation_ndcg@20"]``, a blend's)."""
+    import json
+
+    found = []
+    for path in model_files(data_dir, recommender):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8"))
+            info, served = meta.get("fit_info") or {}, str(meta.get("model") or path.parent.name)
+            scores = info.get("auto_validation_ndcg@20")
+            if not isinstance(scores, dict) and isinstance(info.get("validation_ndcg@20"), (int, float)):
+                scores = {served: info["validation_ndcg@20"]}
+            mtime = path.stat().st_mtime
+        except (OSError, ValueError, AttributeError):
+            continue
+        rows = [{"dataset": FIT_SPLIT, "model": str(name), "ndcg@20": float(v)}
+                for name, v in (scores or {}).items() if isinstance(v, (int, float))]
+        if rows:
+            rows.sort(key=lambda r: -r["ndcg@20"])
+            found.append((mtime, path, rows, served))
+    if not found:
+        return None, None, [], ""
+    mtime, path, rows, served = max(found, key=lambda f: f[0])
+    return path, datetime.fromtimestamp(mtime, timezone.utc).replace(tzinfo=None), rows, served
+
+
+def evaluation_view(data_dir=None, recommender=None) -> tuple[str, list[str], list[list]]:
+    """``(caption, headers, rows)`` of the latest offline evaluation that exists: the server's own fit
+    (:func:`fit_evaluation`) or an evaluation file (:func:`desk.analytics.latest_evaluation`), whichever
+    was written last; the caption says which."""
     from desk import analytics
 
     path, when, rows = analytics.latest_evaluation(data_dir)
-    if not rows:
+    fit_path, fit_when, fit_rows, served = fit_evaluation(data_dir, recommender)
+    if fit_rows and (not rows or fit_when >= when):
+        path, when, rows = fit_path, fit_when, fit_rows
+        auto = len(rows) > 1
+        chose = (f"`auto` tried {len(rows)} models and serves **{esc(served)}**" if auto
+                 else f"serving **{esc(served)}**")
+        what = (f"the server's own validation scores from fitting its recommender ({chose}; NDCG@20 on each "
+                f"shopper's last event, the model fitted on the rest)")
+    elif rows:
+        bench = path.name == "recsys_quality.json"
+        what = ("the benchmark results file (`python -m benchmarks.recsys_quality`)" if bench
+                else "the offline evaluation file (`python -m recommender.evaluate --json`)")
+    else:
         return EVAL_EMPTY, ["dataset", "model", *analytics.METRIC_COLUMNS], []
     metrics = [m for m in analytics.METRIC_COLUMNS if any(m in r for r in rows)]
     table = [[r["dataset"], r["model"], *[_fmt(r.get(m)) for m in metrics]] for r in rows]
-    caption = f"Latest offline evaluation: `{esc(path)}`, written {when:%Y-%m-%d %H:%M} UTC ({len(rows)} rows)."
+    caption = (f"Latest offline evaluation: {what} — `{esc(path)}`, written {when:%Y-%m-%d %H:%M} UTC "
+               f"({len(rows)} rows).")
     return caption, ["dataset", "model", *metrics], table
 
 
@@ -161,7 +227,7 @@ def build(store, recommender=None, data_dir=None) -> None:
 
     def refresh_view(n_days):
         text, vol, rates, cover, reasons, items = view(store, n_days, catalogue_size(recommender))
-        caption, headers, rows = evaluation_view(data_dir)
+        caption, headers, rows = evaluation_view(data_dir, recommender)
         import pandas as pd
 
         return [text, shown(vol), shown(rates), shown(cover), reasons, titled(items, recommender), caption,
