@@ -221,11 +221,11 @@ texts = ["How long does standard shipping take?", "  padded  ", "退货政策是
 emb = SentenceTransformerEmbedder(bundled_embedder_path())
 vecs = emb.encode(texts)
 print(json.dumps({"st": "sentence_transformers" in sys.modules, "tf": "transformers" in sys.modules,
-                  "dim": emb.dimension, "vecs": vecs.tolist()}))
+                  "torch": "torch" in sys.modules, "dim": emb.dimension, "vecs": vecs.tolist()}))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["st"] is False and got["tf"] is False and got["dim"] == 384  # torch alone
+    assert got["st"] is False and got["tf"] is False and got["torch"] is False and got["dim"] == 384  # numpy alone
     from sentence_transformers import SentenceTransformer
 
     from knowledge.embedder import bundled_embedder_path
@@ -234,6 +234,30 @@ print(json.dumps({"st": "sentence_transformers" in sys.modules, "tf": "transform
     want = SentenceTransformer(str(bundled_embedder_path()), device="cpu", local_files_only=True).encode(
         texts, normalize_embeddings=True, convert_to_numpy=True)
     assert np.abs(np.asarray(got["vecs"]) - want).max() < 1e-5
+
+
+@pytest.mark.slow
+def test_the_bundled_sentiment_scores_questions_before_torch_and_statements_after():
+    """The first warm stage (questions, Chinese) imports no torch; the later one loads SmolLM2."""
+    code = """
+import json, sys
+from bot.sentiment.bundled import BundledSentiment
+model = BundledSentiment()
+first, *rest = model.warm_stages()
+first()
+question = model.score("How long does standard shipping take?")
+zh = model.score("退货政策是什么？")
+before = "torch" in sys.modules
+for stage in rest:
+    stage()
+angry = model.score("My order arrived broken and nobody answers, this is a disgrace.")
+print(json.dumps({"torch_before": before, "torch_after": "torch" in sys.modules, "stages": 1 + len(rest),
+                  "question": question.label, "zh": zh.label, "angry": angry.label}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=900)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["stages"] == 2 and got["torch_before"] is False and got["torch_after"] is True
+    assert got["question"] == "neutral" and got["zh"] == "neutral" and got["angry"] == "negative"
 
 
 # -- parts build side by side; the server warms while it starts ------------------------------

@@ -93,17 +93,24 @@ _QUESTION_START = re.compile(
 _ZH_INTERROGATIVE = re.compile(
     r"什么时候|什么时间|(?<!不知道)为什么|(?<!不知道)为何|(?<![不没])怎么|(?<!不)怎样|如何|"
     r"哪里|哪儿|哪个|哪些|哪款|哪种|哪家|多少|多久|多长时间|"
-    r"是否|能否|可否|有没有|是不是|能不能|可不可以|会不会|要不要|支不支持|行不行|对不对|好不好|够不够"
+    r"是否|能否|可否|有没有|是不是|能不能|可不可以|会不会|要不要|支不支持|行不行|对不对|好不好|够不够|"
+    # colloquial: 啥/咋 (what/how: "退到啥时候", "咋办"), and 几 + a measure word after a modal or
+    # an estimate ("要几天", "最少要几位", "最多能存几个", "几天能到") — "买了几天就坏了" has neither
+    r"啥|咋|(?:要|能|可以|最多|最少|大概|大约|一般|得|需要|有)[\u4e00-\u9fff]?几[个天位台次件种年月周小岁]|几[个天位台次件种]能"
 )
+# a Chinese question closed by a bare 不 ("能用比特币付款不", "有货不")
+_ZH_TAG_QUESTION = re.compile(r"[\u4e00-\u9fff]{2,}[不没]$")
 
 
 def is_question(text: str) -> bool:
     """A question: ends with ?/？ or 吗/呢/么, opens with an interrogative word, or (Chinese)
-    carries a question word anywhere.
+    carries a question word or a question mark anywhere, or closes with a bare 不/没.
 
     >>> is_question("Do you ship to Canada"), is_question("请问什么时候发货"), is_question("I love it")
     (True, True, False)
     >>> is_question("怎么退货"), is_question("运费多少"), is_question("太差了")
+    (True, True, False)
+    >>> is_question("退款几天能到"), is_question("能用比特币付款不"), is_question("买了几天就坏了")
     (True, True, False)
     """
     stripped = text.strip().rstrip(".!。！~ ")
@@ -111,7 +118,9 @@ def is_question(text: str) -> bool:
         return False
     if stripped[-1] in "?？吗呢么" or _QUESTION_START.match(stripped):
         return True
-    return is_chinese(stripped) and bool(_ZH_INTERROGATIVE.search(stripped))
+    if not is_chinese(stripped):
+        return False
+    return "？" in stripped or "?" in stripped or bool(_ZH_INTERROGATIVE.search(stripped) or _ZH_TAG_QUESTION.search(stripped))
 
 
 _CLITIC = re.compile(r" (n't|'s|'re|'ve|'ll|'d|'m)\b", re.IGNORECASE)
