@@ -135,7 +135,18 @@ class Answerer:
         from bot.answers.passages import compose
 
         choice, src = self.pick(question, sources)
-        return compose(question, choice.texts), src
+        return self.product_sentence(question, src) or compose(question, choice.texts), src
+
+    def product_sentence(self, question: str, src: Source, lang: str = "en") -> str:
+        """For a product record, the sentence the catalogue's fields make ("The Switch Pro Controller is
+        $69.99, and we have 6 left."), never a field of the record quoted on its own ("Price: $69.99.")."""
+        if src.kind != "product":
+            return ""
+        from bot.answers.facts import compose, facets
+        from bot.answers.products import Product
+
+        product = Product.from_record(dict(src.metadata), src.text, getattr(self.settings, "currency", "USD"))
+        return compose(product, facets(question) or {"price", "stock"}, lang, question=question)
 
     def pool(self, sources: list[Source]) -> list[Source]:
         """The sources whose units compete for the answer: the best one and those retrieved nearly
@@ -145,17 +156,20 @@ class Answerer:
 
     def pick(self, question: str, sources: list[Source]):
         """``(Choice, source)``: the answering units over :meth:`pool` and the source they come from."""
-        from bot.answers.passages import choose, names_only, parse
+        from bot.answers.passages import choose, is_yes_no, names_only, parse
 
         pool = self.pool(sources)
-        units, heading_only = [], set()
+        units, heading_only, yes_no = [], set(), set()
         for n, src in enumerate(pool):
             body, context, heading = split_heading(src)
             units += parse(body, context, source=n)
             if names_only(question, heading):
                 heading_only.add(n)
+            if src.kind == "faq" and heading and is_yes_no(heading):
+                yes_no.add(n)
         prior = [POOL_PRIOR * (pool[u.source].score - pool[0].score) for u in units]
-        choice = choose(question, units, n=2, embed=self._encode, prior=prior, heading_only=heading_only)
+        choice = choose(question, units, n=2, embed=self._encode, prior=prior, heading_only=heading_only,
+                        yes_no_entries=yes_no)
         return choice, pool[choice.source]
 
     def _encode(self, texts: list[str]):
@@ -181,7 +195,7 @@ class Answerer:
             return
         choice, src = self.pick(question, sources)
         if choice.units and not self.wants_model(src, choice.score, lang):
-            text = in_language(compose(question, choice.texts), src, lang) + " [1]"
+            text = (self.product_sentence(question, src, lang) or in_language(compose(question, choice.texts), src, lang)) + " [1]"
             yield "delta", text
             yield "final", Answer(text, False, [src], "faq" if src.kind == "faq" else "extractive", sources)
             return

@@ -18,8 +18,9 @@ section.
   records are merged into the English ranking where the multilingual model ranks them above
   an English candidate (:func:`merge_by_rank`); the best English source stays first while
   it is a match (English knowledge answers an English shopper). A translation (a record whose
-  metadata names its ``translation_of``, e.g. ``policies/zh/*.md``) is never merged: its
-  original is already among the English candidates.
+  metadata names its ``translation_of``, e.g. ``policies/zh/*.md``), or a Chinese FAQ entry
+  whose intent an English entry answers, is never merged: its original is already among the
+  English candidates.
 
 The score a source carries (what the answerer's thresholds see) is never the fused rank: it
 is the cosine for English records, the mapped character score for Chinese ones, and for a
@@ -249,6 +250,10 @@ class Retriever:
             from knowledge.revision_cache import PerRevision
 
             self._has_zh = PerRevision(multilingual, lambda: bool(multilingual.records(where={"lang": "zh"})))
+            # FAQ intents an English entry answers: a Chinese entry with one of them is that entry's counterpart
+            self._english_intents = PerRevision(multilingual, lambda: {
+                str(r.metadata.get("intent")) for r in multilingual.records(where={"kind": "faq"})
+                if r.metadata.get("intent") and r.metadata.get("lang", "en") != "zh"})
 
     def warm(self) -> None:
         """Fit what retrieval derives from the index and load the multilingual model now."""
@@ -359,10 +364,14 @@ class Retriever:
         ml_hits = self._multilingual_hits(query, n, None, multilingual_vector)
         ml_order, ml_best = self._ranked_by_model(ml_hits)
         zh_hits = []
+        english_intents = self._english_intents.get()
         for hit in ml_hits:
             if hit.doc.metadata.get("lang") != "zh":
                 break
-            if not hit.doc.metadata.get("translation_of"):  # a translation covers nothing its original does not
+            meta = hit.doc.metadata
+            # a translation, or the Chinese entry of an intent an English entry answers, covers nothing
+            # its English counterpart does not
+            if not meta.get("translation_of") and not (meta.get("intent") and meta.get("intent") in english_intents):
                 zh_hits.append(hit)
         if not zh_hits or self._nothing(ml_best):
             return english[:k]
@@ -382,23 +391,29 @@ class Retriever:
         ml_hits = self._multilingual_hits(query, n, None, multilingual_vector)
         if not ml_hits:
             return sorted(grouped.values(), key=lambda s: -s.score)[:k]
-        # Each model's ranking: entries the characters actually match, the multilingual model's best.
-        lexical_order = [s.id for s in sorted(grouped.values(), key=lambda s: -s.score) if s.score >= self.thresholds[0]]
+        # Each model's ranking: entries the characters actually match (and policy sections they match
+        # at all, see _matched_sections), the multilingual model's best.
+        by_score = sorted(grouped.values(), key=lambda s: -s.score)
+        matched = [s.id for s in by_score if s.score >= self.thresholds[0]]
+        names = self._names(query, n)
+        # a question naming a product (its Latin words match one best) is about that product, not
+        # about a section's stray words ("Hearthstone 空气炸锅价格多少" vs 价格和币种)
+        names_product = bool(names) and names[0].doc.metadata.get("kind") == "product"
+        lexical_order = matched + ([] if names_product else self._matched_sections(by_score))
         ml_order, ml_best = self._ranked_by_model(ml_hits)
         found: dict[str, Source] = {}
         self._group(ml_hits, found)
         # The multilingual ranking, hybrid like the English one: the question's Latin words
         # (a brand, a model number) matched on characters add to its cosine.
-        names = self._names(query, n)
         if names:
             self._group(names, found)
-            _, name_best = self._ranked_by_model(names)
+            name_order, name_best = self._ranked_by_model(names)
             floor = min(ml_best.values())
             blended = {d: ml_best.get(d, floor) + self.lexical_weight * name_best.get(d, 0.0)
-                       for d in set(ml_best) | set(name_best)}
-            ml_order = sorted(blended, key=lambda d: -blended[d])
+                       for d in [*ml_order, *(d for d in name_order if d not in ml_best)]}
+            ml_order = sorted(blended, key=lambda d: -blended[d])  # stable: ties keep the model's order
         ml_order = ml_order[:k]
-        nothing = self._nothing(ml_best) and not lexical_order
+        nothing = self._nothing(ml_best) and not matched
         for rank, doc_id in enumerate(ml_order, start=1):
             # Below its best, the multilingual model's order says little (its cosines separate thinly):
             # what it alone ranks second or lower stays a candidate to list, not one to answer from
@@ -411,6 +426,28 @@ class Retriever:
                 grouped[doc_id] = found[doc_id]
         fused = rrf([lexical_order, ml_order])
         return sorted(grouped.values(), key=lambda s: (-fused.get(s.id, 0.0), -s.score))[:k]
+
+    # A policy section is long and a question shares only a few of its words, so its character
+    # score runs well below a short FAQ phrasing's: among the characters' best SECTION_DEPTH, a
+    # section scoring above SECTION_MATCH (mapped; raw TF-IDF about 0.10) is one they match.
+    SECTION_DEPTH, SECTION_MATCH = 8, 0.0
+
+    def _matched_sections(self, by_score: list[Source]) -> list[str]:
+        """The policy sections among the character ranking's best (``by_score``: best first) that
+        the characters match at all, though below the abstain threshold: they join the character
+        ranking, so that a section both models list (or only the characters, plainly) is fused
+        ahead of what the multilingual model alone prefers thinly ("注册账号 密码最少要几位" →
+        the Chinese 注册账户 section, not the password-reset FAQ entry).
+
+        >>> r = Retriever.__new__(Retriever); r.thresholds = (0.42, 0.70)
+        >>> srcs = [Source(id=i, title=i, text="", score=sc, kind=k) for i, sc, k in
+        ...         [("faq#a", 0.5, "faq"), ("pol#b", 0.3, "policy"), ("faq#c", 0.2, "faq"), ("pol#d", -0.1, "policy")]]
+        >>> r._matched_sections(srcs)
+        ['pol#b']
+        """
+        low = self.thresholds[0]
+        return [s.id for s in by_score[: self.SECTION_DEPTH]
+                if s.kind == "policy" and self.SECTION_MATCH <= s.score < low]
 
     _LATIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")
 

@@ -152,6 +152,9 @@ def test_small_talk(message, kind):
     ("What's the weather in Paris today?", True), ("Who won the 2018 World Cup?", True),
     ("What is the capital of Australia?", True), ("Write me a poem about the sea.", True), ("今天天气怎么样？", True),
     ("Do you ship to Australia?", False), ("How much is Pitchside Soccer 25?", False), ("Where is my order?", False),
+    # another retailer's price is not ours to give; comparing with ours is a shop question
+    ("How much is the PS5 on Amazon?", True), ("京东上iPhone 16多少钱", True), ("淘宝上这款耳机卖多少", True),
+    ("Do you price match Amazon?", False), ("你们比京东便宜吗？", False), ("Is it cheaper than at Best Buy?", False),
 ])
 def test_off_topic_requests(message, declined):
     assert smalltalk.off_topic(message) is declined

@@ -170,6 +170,38 @@ def _answerer():
     return Answerer(Settings(_env_file=None, answer_style="extractive"), llm=None, embedder=_Embedder())
 
 
+# The demo store's delivery FAQ: kinds named in bold, the verb left out after the first one.
+DELIVERY_TIMES = ("After dispatch, **Standard** delivery takes 3–5 business days, **Express** 1–2 business days and "
+                  "**Next-Day** one business day in the contiguous US; Alaska and Hawaii take 6–10 business days.")
+DELIVERY_OPTIONS = ("Harbor Lane offers three delivery speeds in the US: **Standard** (3–5 business days, $5.99), "
+                    "**Express** (1–2 business days, $14.99) and **Next-Day** (next business day, $24.99).")
+
+
+def test_one_kind_of_a_bold_list_answers_a_question_about_that_kind():
+    assert passages.select("How long does express shipping take?", DELIVERY_TIMES) == [
+        "Express delivery takes 1–2 business days after dispatch."]
+    assert passages.select("How much is express shipping?", DELIVERY_OPTIONS) == ["Express delivery: 1–2 business days, $14.99."]
+    assert passages.compose("Do you offer express delivery?", ["Express delivery: 1–2 business days, $14.99."]).startswith("Yes")
+    whole = passages.select("How long does delivery take?", DELIVERY_TIMES, n=1)[0]
+    assert whole.startswith("After dispatch, Standard delivery takes 3–5 business days, Express")
+
+
+def test_a_yes_no_entry_answers_yes_before_its_conditions():
+    trade = Source("faq#trade", "Do you take trade-ins for games and consoles?",
+                   "Yes, through **Harbor Lane Trade-In**: get a quote online and ship it free. Games must include their "
+                   "case and disc, and consoles must be factory reset with all accounts removed.", 0.8, "faq")
+    final = list(_answerer().answer("Can I trade in my old console?", [trade], []))[-1][1]
+    assert final.text.startswith("Yes, through Harbor Lane Trade-In")
+
+
+def test_a_product_record_is_answered_as_a_sentence_not_a_field():
+    record = Source("HL-1010", "Switch Pro Controller", "Switch Pro Controller by Nintendo. Price: $69.99. In stock: 6 units.",
+                    0.8, "product", metadata={"doc_id": "HL-1010", "title": "Switch Pro Controller", "price": 69.99,
+                                              "stock": 6, "brand": "Nintendo"})
+    final = list(_answerer().answer("What does the Switch Pro Controller cost?", [record], []))[-1][1]
+    assert "Switch Pro Controller" in final.text and "$69.99" in final.text and not final.text.startswith("Price:")
+
+
 def test_the_answer_comes_from_whichever_retrieved_source_holds_it():
     heading = Source("g#shipping", "Guidelines", "Shipping Issue\nShipping Issue: check or update a shipment.", 0.60,
                      "policy", metadata={"section": "Shipping Issue", "part": 0})

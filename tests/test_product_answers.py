@@ -149,6 +149,22 @@ def demo():
     return ProductFinder(DEMO)
 
 
+@pytest.mark.parametrize("question, missing", [
+    ("How much is the iPhone 16?", "iPhone 16"), ("Do you sell the Google Pixel 9?", "Google Pixel 9"),
+    ("Do you have the Bose QuietComfort 45?", "Bose QuietComfort 45"),
+])
+def test_a_product_name_we_do_not_carry_is_said_to_be_missing(foreign, question, missing):
+    # never another product's facts, and no unrelated "closest" products without a dense match
+    found = foreign.find(question)
+    assert found.product is None and found.missing == missing and not found.alternatives
+
+
+@pytest.mark.parametrize("question", ["Is the Rockerz 450 in stock?", "Do you have Black Friday 2026 deals?",
+                                      "How much is shipping for 2 items?"])
+def test_names_we_carry_and_calendar_words_are_not_missing(foreign, question):
+    assert not foreign.find(question).missing
+
+
 def test_a_second_platform_code_does_not_veto_the_named_console(demo):
     assert demo.find("Does the PS5 Disc Edition play PS4 games?").product.id == "HL-1001"
 
@@ -401,3 +417,10 @@ def test_real_models_english_follow_ups(demo_service):
     assert price.startswith("The PlayStation 5 Console - Disc Edition is $499.99"), price
     _, pc = conversation(demo_service, "Is Chronicles of Ember (PS4) in stock?", "And is there a PC version?")
     assert pc.startswith("Yes") and "Chronicles of Ember (PC)" in pc and "$59.99" in pc, pc
+
+
+def test_a_reported_defect_goes_to_the_damage_policy_not_the_products_specs(catalogue):
+    # a spec word ("screen") in a complaint describes the damage; the product path stays out of it
+    report, question = ask(catalogue, "The PS5 Disc Edition you sent me has a cracked screen!",
+                           "Does the PS5 Disc Edition come with a controller?")
+    assert report is None and question is not None

@@ -118,6 +118,45 @@ def test_a_question_neither_model_relates_to_anything_stays_below_abstention(sto
     assert all(s.score < retriever.thresholds[0] for s in got)
 
 
+SECTION_RECORDS = [
+    ("zh-gift", "礼品卡怎么用", {"doc_id": "zh#礼品卡", "kind": "faq", "lang": "zh", "variant": "question",
+                          "title": "礼品卡怎么用？", "answer": "结账时输入礼品卡号即可。"}),
+    ("en-gift", "How do gift cards work?", {"doc_id": "faq#gift-cards", "kind": "faq", "lang": "en",
+                                            "variant": "question", "title": "Gift cards"}),
+    ("zh-wrap", "礼品包装：每个订单可以加购礼品包装，每件 4.99 美元，贺卡免费；包装纸有红、蓝、金三种颜色。"
+     "含电池的商品、大件商品和预购商品不能包装，配送前由仓库同事包好，发票不随包裹寄出",
+     {"doc_id": "policies/zh/gifts.md#礼品包装", "kind": "policy", "lang": "zh", "title": "礼品政策",
+      "translation_of": "policies/gifts.md"}),
+]
+
+
+def _section_stores(settings):
+    main = KnowledgeStore(settings, make_embedder("fake"))
+    side = main.sibling(multilingual_name(main.collection_name), embedder=ConceptEmbedder())
+    for store in (main, side):
+        docs = [Document(page_content=text, metadata=meta) for _, text, meta in SECTION_RECORDS]
+        store.add([r[0] for r in SECTION_RECORDS], docs, store.embedder.embed_documents([d.page_content for d in docs]))
+    return main, side
+
+
+def test_a_policy_section_the_characters_match_outranks_entries_the_model_prefers_thinly(settings):
+    main, side = _section_stores(settings)
+    retriever = Retriever(main, top_k=3, intent_weight=0, multilingual=side)
+    query = "包装纸有几种颜色？"
+    hits = retriever.lexical.search(query, 5, *retriever.thresholds)
+    section = next(h for h in hits if h.doc.metadata["kind"] == "policy")
+    # A long section shares few of the question's words: a character match below the abstain threshold...
+    assert retriever.SECTION_MATCH <= section.score < retriever.thresholds[0]
+    # ...and the multilingual model ranks the gift-card entries above it (it names delivery too).
+    ml_order, _ = retriever._ranked_by_model(retriever._multilingual_hits(query, 6, None))
+    assert ml_order.index("policies/zh/gifts.md#礼品包装") > 0
+    got = [s.id for s in retriever.retrieve(query, lang="zh")]
+    assert got[0] == "policies/zh/gifts.md#礼品包装"
+    # Without the rule (no section counts as matched below the threshold), the model's pick wins.
+    retriever.SECTION_DEPTH = 0
+    assert retriever.retrieve(query, lang="zh")[0].id != "policies/zh/gifts.md#礼品包装"
+
+
 def test_hybrid_ranking_finds_what_only_the_characters_match(settings):
     store = KnowledgeStore(settings, make_embedder("fake"))
     texts = {"P-1": "Steering wheel RW300X", "P-2": "Wheel stand for a steering wheel"}

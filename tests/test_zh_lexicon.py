@@ -106,3 +106,17 @@ def test_a_chinese_question_finds_the_translated_section(settings):
     main, side = _stores(settings, RECORDS)
     got = [s.id for s in Retriever(main, top_k=3, intent_weight=0, multilingual=side).retrieve("礼品包装多少钱", lang="zh")]
     assert "pol-zh#礼品" in got
+
+
+def test_an_english_question_never_gets_the_chinese_entry_of_an_intent_english_answers(settings):
+    # "How much is the iPhone 16?" once got the Chinese trade-in entry: the multilingual model ranked it
+    # above every English record, though an English entry answers the same intent
+    records = [
+        ("en-trade", "Do you take trade-ins? Yes, through Trade-In.", {"doc_id": "faq#trade", "kind": "faq", "lang": "en",
+                                                                       "title": "Trade-ins", "intent": "trade_in"}),
+        ("zh-trade", "礼品 礼品 可以以旧换新吗", {"doc_id": "zh#以旧换新", "kind": "faq", "lang": "zh", "title": "可以以旧换新吗？",
+                                       "intent": "trade_in"}),
+    ] + RECORDS[2:]
+    main, side = _stores(settings, records)
+    got = [s.id for s in Retriever(main, top_k=3, intent_weight=0, multilingual=side).retrieve("gift wrapping?")]
+    assert "zh#以旧换新" not in got and "zh#礼品" in got  # an entry without an English counterpart still may come

@@ -47,6 +47,21 @@ def complaint_kind(message: str) -> str | None:
     return None
 
 
+_ASKS = re.compile(r"^\s*(is|are|does|do|can|could|will|would|how|what|which|why|when|where|has|have|should)\b|[?？吗呢]\s*$",
+                   re.I)
+_RECEIVED = re.compile(r"\b(you sent|i (got|received|bought|ordered)|arrived|came|delivered|my)\b|收到|寄来|买的|我的", re.I)
+
+
+def reports(message: str) -> bool:
+    """Whether ``message`` reports a problem with what the shopper has, rather than asking about a
+    product ("The Ninja 3 you sent me has a cracked screen!" reports; "Does the screen scratch?" asks).
+
+    >>> reports("The Ninja 3 you sent me has a cracked screen!"), reports("Is the screen scratched easily?")
+    (True, False)
+    """
+    return bool(_RECEIVED.search(message)) and not _ASKS.search(message)
+
+
 def complaint_query(message: str, lang: str = "en") -> str | None:
     """The question that retrieves the policy for the complaint in ``message``, or ``None``."""
     for _, pattern, queries in _KINDS:

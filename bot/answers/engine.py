@@ -84,8 +84,8 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
         from knowledge.lang import to_simplified
 
         text = to_simplified(text)
-    if complaints.complaint_kind(text) and not facets(text):  # "我的耳机坏了" asks for the damaged-item policy
-        return None, focus
+    if complaints.complaint_kind(text) and (not facets(text) or complaints.reports(text)):
+        return None, focus  # "我的耳机坏了", "The Ninja 3 you sent me has a cracked screen!" ask for the damage policy
     finder, records = catalogue.current()
     if lang != "zh" and _CHINESE.search(text):  # "Turbo Karts Party 支持几个玩家？": a Chinese question naming an English title
         lang = "zh"

@@ -21,8 +21,9 @@ from knowledge.prices import format_price
 _FACETS = {
     "price": r"\b(how much(?!\s+(power|space|storage|memory|ram|battery|weight|data|capacity|water|noise|time|"
              r"does it weigh|current|load|volume))|price|prices|priced|cost|costs|cheap|expensive|pay|"
-             r"(do|would|will) you charge|charge for)\b|多少钱|价格|售价|价钱",
-    "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货",
+             r"(do|would|will) you charge|charge for)\b|多少钱|价格|售价|价钱|[卖賣]多少(?!天|久)|几块钱|多少块|什么价|啥价|贵不贵|贵吗",
+    "stock": r"\b(in stock|stock|available|availability|have any|left|sold out|out of stock)\b|有货|库存|还有吗|缺货|"
+             r"现货|还有没有|卖完|售罄|有没有货|还剩",
     "rating": r"\b((?<!pressure )(?<!energy )(?<!power )(?<!ip )(?<!bee )(?<!voltage )(?<!safety )rating|"
               r"(?<!refresh )(?<!frame )(?<!sample )(?<!heart )(?<!data )(?<!bit )rate|"
               r"(?<!pressure )(?<!energy )(?<!power )(?<!ip )(?<!bee )(?<!voltage )(?<!safety )rated|ratings|reviews?|"

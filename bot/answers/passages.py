@@ -38,6 +38,7 @@ from bot.answers import agent_text
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]+\)")
 _MD_MARK = re.compile(r"(\*\*|__|`)")
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(])|(?<=[。！？])")
+_RAW_SENT = re.compile(r"(?<=[.!?])\s+(?=(?:\*\*|__)?[A-Z0-9“\"(])|(?<=[。！？])")
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*|[\u3400-\u9fff]", re.I)
 _STOP = frozenset(
     "a an the and or but if of to in on at by for with from as is are was were be been it its this that these "
@@ -64,6 +65,8 @@ _CONDITIONAL = frozenset("if when once for to since because after before while d
 _SYNONYMS = {"much": ("price", "amount"), "cost": ("price",), "costs": ("price",), "fee": ("price",),
              "fees": ("price",), "charge": ("price",), "charged": ("price",), "pay": ("price",),
              "membership": ("member",), "quick": ("long",), "fast": ("long",), "soon": ("long",)}
+# Head words that name one thing ("express shipping" asks about "Express delivery …").
+_SAME_HEAD = {"ship": "delivery", "shipment": "delivery", "deliver": "delivery"}
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Unit:
     def __post_init__(self) -> None:
         self.label = self.label or _label_of(self.text)
         self.label_words = [_stem(w) for w in _WORD.findall(self.label.lower()) if w not in _STOP]
+        if self.label_words:
+            self.label_words[-1] = _SAME_HEAD.get(self.label_words[-1], self.label_words[-1])
         self.words = stems(self.text) | set(self.label_words) | {
             _stem(s) for w in _words(self.text) if w in _SYNONYMS for s in _SYNONYMS[w]}
         self.context_words = stems(self.context) - self.words
@@ -197,6 +202,61 @@ def _clauses(sentence: str) -> list[str]:
     return [p[0].upper() + p[1:] + ("" if p[-1] in ".!?" else ".") for p in parts]
 
 
+_BOLD = re.compile(r"\*\*([^*]{1,40})\*\*|__([^_]{1,40})__")
+_ITEM_SEP = re.compile(r"(?:,\s+(?:and|or)|,|\s+(?:and|or))\s*$")
+_VALUE = re.compile(r"\d|\(|\b(?:one|two|three|four|five|six|seven|ten|next|same|free)\b", re.I)
+_KIND_OF = re.compile(r"\b([a-z]+) (?:speeds|options|levels|types|plans|tiers|kinds|methods|classes)\b", re.I)
+_LEADING_ADVERBIAL = re.compile(r"^(?:after|before|once|within|for|in|on|from|during)\b[^,:;]{0,40},\s*$", re.I)
+
+
+def _list_sides(raw: str) -> list[str]:
+    """The items of a sentence that lists bold-named kinds side by side, each as a sentence of its
+    own (else ``[]``); a verb the writer left out after the first item is put back:
+
+    >>> _list_sides("After dispatch, **Standard** delivery takes 3–5 business days, **Express** 1–2 business days "
+    ...             "and **Next-Day** one business day; remote areas take longer.")[1]
+    'Express delivery takes 1–2 business days after dispatch.'
+    >>> _list_sides("Two delivery speeds: **Standard** (3–5 days, $5.99) and **Express** (1–2 days, $14.99).")
+    ['Standard delivery: 3–5 days, $5.99.', 'Express delivery: 1–2 days, $14.99.']
+    """
+    body = re.split(r";\s", raw, maxsplit=1)[0].rstrip(" .!?")
+    spans = list(_BOLD.finditer(body))
+    if len(spans) < 2:
+        return []
+    pre = body[: spans[0].start()]
+    items = []
+    for k, m in enumerate(spans):
+        seg = body[m.end(): spans[k + 1].start() if k + 1 < len(spans) else len(body)]
+        if k + 1 < len(spans):
+            sep = _ITEM_SEP.search(seg)
+            if not sep:
+                return []
+            seg = seg[: sep.start()]
+        seg = seg.strip()
+        if not seg or len(seg) > 90 or not _VALUE.search(seg) or re.search(r"[.!?:]\s", seg):
+            return []  # not a list of kinds, each with its value
+        items.append(((m.group(1) or m.group(2)).strip(), seg))
+    first = _VALUE.search(items[0][1])
+    frame = items[0][1][: first.start()].strip() if first else ""  # "delivery takes" of the first item
+    out = []
+    for k, (name, seg) in enumerate(items):
+        if pre.rstrip().endswith(":") or seg.startswith("("):
+            kind = _KIND_OF.search(pre)  # "three delivery speeds:" → "Express delivery: …"
+            name = f"{name} {kind.group(1).lower()}" if kind and kind.group(1).lower() not in name.lower() else name
+            text = f"{name}: {seg.strip('()')}" if seg.startswith("(") and seg.endswith(")") else f"{name} {seg}"
+        else:
+            if k and frame and _VALUE.match(seg) and not seg.startswith(frame):
+                seg = f"{frame} {seg}"
+            text = f"{name} {seg}"
+            if pre.strip():
+                if not _LEADING_ADVERBIAL.match(pre):
+                    return []  # "We ship **A** …": the sides would lose their subject
+                adverbial = pre.strip().rstrip(",")
+                text += " " + adverbial[0].lower() + adverbial[1:]
+        out.append(strip_markdown(text).rstrip(" .") + ".")
+    return out
+
+
 def parse(body: str, context: str = "", source: int = 0) -> list[Unit]:
     """The answer units of a source body (see the module docstring); ``context`` is what scopes
     the whole body (a heading path, an FAQ question)."""
@@ -227,9 +287,11 @@ def parse(body: str, context: str = "", source: int = 0) -> list[Unit]:
             return
         text = " ".join(s.strip() for s in paragraph)
         group += 1
+        raw = {strip_markdown(s).strip(): s for s in _RAW_SENT.split(text)}
         for sentence in (s.strip() for s in _SENT.split(strip_markdown(text)) if s.strip()):
             unit = add(sentence, scope())
-            for side in _clauses(unit.text) if unit else []:
+            sides = (_clauses(unit.text) or _list_sides(raw.get(sentence, ""))) if unit and not staff else []
+            for side in sides:
                 out.append(Unit(side, scope(), "", group, len(out), source, clause=True, of=unit.index))
         sentences = [x for x in _SENT.split(strip_markdown(text)) if x.strip()]
         lead, paragraph = (sentences[-1].strip() if sentences else ""), []
@@ -310,7 +372,8 @@ def qualifiers(question: str, pool: list[Unit]) -> dict[str, set[str]]:
 def _named_before(question: str, head: str) -> set[str]:
     """The question's words just before ``head`` ("for *silver* members", "*express* shipping")."""
     toks = [_stem(w.lower()) for w in _WORD.findall(question)]
-    return {t for i, h in enumerate(toks) if h == head for t in toks[max(0, i - 3): i]}
+    head = _SAME_HEAD.get(head, head)
+    return {t for i, h in enumerate(toks) if _SAME_HEAD.get(h, h) == head for t in toks[max(0, i - 3): i]}
 
 
 def _qualifier_factor(u: Unit, asked: dict[str, set[str]], kinds: dict[str, set[str]], question: str = "") -> float:
@@ -450,10 +513,12 @@ class Choice:
 
 
 def choose(question: str, pool: list[Unit], n: int = 2, embed=None, max_chars: int = 320, prior=None,
-           heading_only: set[int] = frozenset()) -> Choice:
+           heading_only: set[int] = frozenset(), yes_no_entries: set[int] = frozenset()) -> Choice:
     """The units of ``pool`` that answer ``question``: the best first, then at most ``n - 1`` more
     from the same source and list or paragraph that score nearly as well, in document order.
-    ``embed`` (optional) maps a list of texts to unit vectors (the embedder)."""
+    ``embed`` (optional) maps a list of texts to unit vectors (the embedder). ``yes_no_entries``:
+    sources that answer a yes/no heading question ("Do you take trade-ins?"); for a yes/no question
+    whose best unit does not decide it, their opening "Yes, …" / "No, …" comes first."""
     if not pool:
         return Choice([], 0.0)
     plain = [u for u in pool if not u.clause]
@@ -486,7 +551,16 @@ def choose(question: str, pool: list[Unit], n: int = 2, embed=None, max_chars: i
                 continue
             if sum(len(c.text) for c in chosen) + len(u.text) <= max_chars:
                 chosen.append(u)
+    if first.source in yes_no_entries and is_yes_no(question) and not _DECIDES.match(first.text) \
+            and verdict(question, first.text) is None:
+        opening = next((u for u in pool if u.source == first.source and not u.clause), None)
+        if opening is not None and opening is not first and _DECIDES.match(opening.text):
+            rest = [first] if len(opening.text) + len(first.text) <= max_chars else []
+            return Choice([opening] + rest, coverage)  # "Yes, through Harbor Lane Trade-In: …" before its conditions
     return Choice([first] + sorted(chosen[1:], key=lambda u: u.index), coverage)
+
+
+_DECIDES = re.compile(r"^\s*(yes|no)\b", re.I)
 
 
 def scored(question: str, body: str, n: int = 2, embed=None, max_chars: int = 320,
@@ -549,6 +623,11 @@ def _main_clause(text: str) -> str:
     return text[: m.start()] if m else text
 
 
+# "Do you offer / have / sell … X?": a unit that lists X as one of the store's options says yes.
+_OFFER = re.compile(r"^\s*(?:do|does) (?:you|we|harbor lane|the store|your store) (?:offer|have|provide|support|accept|"
+                    r"do|sell|carry)\s+(?:an?\s+|any\s+)?(.+?)\s*[?.!]*$", re.I)
+
+
 def verdict(question: str, unit: str) -> str | None:
     """``"yes"`` / ``"no"`` when ``unit`` plainly decides the yes/no ``question``, else ``None``.
 
@@ -558,9 +637,20 @@ def verdict(question: str, unit: str) -> str | None:
     'no'
     >>> verdict("Can I use two promo codes?", "Usually, only one promo code can be applied per order.") is None
     True
+    >>> verdict("Do you offer express shipping?", "Express delivery: 1–2 business days, $14.99.")
+    'yes'
     """
     if not is_yes_no(question) or _NEGATION.search(question) or re.match(r"^\s*(yes|no)\b", unit, re.I):
         return None
+    offered = _OFFER.match(question)
+    label = re.match(r"^([^:]{2,40}):\s", unit)
+    if offered and label and not _NEGATION.search(unit):
+        def heads(text: str) -> set[str]:
+            return {_SAME_HEAD.get(_stem(w.lower()), _stem(w.lower())) for w in _WORD.findall(text) if w.lower() not in _STOP}
+
+        asked = heads(offered.group(1))
+        if asked and asked <= heads(label.group(1)):
+            return "yes"  # "Do you offer express delivery?" ~ "Express delivery: 1–2 business days, $14.99."
     main = _main_clause(unit)
     if not main.strip():
         return None

@@ -26,7 +26,9 @@ from bot.answers.specwords import FEATURE_WORDS, MEANS
 # a hyphen to letters ("dx-11"). Pure numbers and plain words are not codes.
 _TOKEN = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", re.I)
 _INCHES = re.compile(r"\b(\d+(?:\.\d+)?)(?:\s*-?\s*(?:inches|inch)\b|\s?\")", re.I)
-_UNIT_GAP = re.compile(r"\b(\d+(?:\.\d+)?)\s+(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|in|inch)\b", re.I)
+# "64 GB" → "64gb"; "in" is the inch only where no word follows it ("a 32 in TV", not "the Rockerz 450 in stock")
+_UNIT_GAP = re.compile(r"\b(\d+(?:\.\d+)?)\s+(gb|tb|mb|mah|w|mm|cm|kg|g|ml|l|hz|inch|in(?=\s*(?:tv|screen|monitor|"
+                       r"display|led|lcd|oled|[,.;:?!)]|$)))\b", re.I)
 _ALIASES = {  # shoppers' short forms → the catalogue's words
     "ps5": "playstation 5", "ps4": "playstation 4", "xsx": "xbox series x", "ns": "nintendo switch",
 }
@@ -195,6 +197,8 @@ class ProductFinder:
                                for p in products]
         self._codes = [codes(f"{p.title} {p.platform}") for p in products]
         self._all_codes = set().union(*self._codes) if self._codes else set()
+        self._words = set().union(*self._doc_sets, *self._name_sets) if products else set()
+        self._pairs = [name_numbers(tokens(p.title)) for p in products]
         self._platform_codes = {c for p in products for c in codes(p.platform)}
         self._vectors = None
         self._common: frozenset | None = None
@@ -243,7 +247,7 @@ class ProductFinder:
             self._common = lower_words(p.text or p.description for p in self.products)
         return self._common
 
-    def _lexical(self, q_tokens: set[str], q_codes: set[str] = frozenset()) -> list[float]:
+    def _lexical(self, q_tokens: set[str], q_codes: set[str] = frozenset(), q_pairs: set = frozenset()) -> list[float]:
         """Per product: IDF-weighted share of the question's words it carries — words the catalogue
         never uses count fully against it ("gift wrapping" names no gift set) — damped by how little
         of its own title the question covers ("return an opened game" names no game)."""
@@ -258,8 +262,8 @@ class ProductFinder:
             return [0.0] * len(self.products)
         asked = {t.rstrip("s") for t in q_tokens}
         out = []
-        for d, head, plat, acc, kinds in zip(self._doc_sets, self._name_sets, self._platform_sets,
-                                             self._accessory_sets, self._kinds):
+        for d, head, plat, acc, kinds, pairs in zip(self._doc_sets, self._name_sets, self._platform_sets,
+                                                    self._accessory_sets, self._kinds, self._pairs):
             matched = known & d
             hit = sum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
             named = sum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
@@ -267,6 +271,7 @@ class ProductFinder:
             # ("…, True HEPA Filter, removes air pollutants, …") is not what shoppers repeat.
             own = sum(self._idf.get(t, 0.0) for t in (head & d) - plat - acc if t not in _STOP) or 1.0
             coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
+            coded = coded or bool(q_pairs & pairs)  # so does its name with its number ("Rockerz 450")
             share = hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own))
             out.append(share * (0.8 if kinds and not coded and not kinds & asked else 1.0))
         return out
@@ -286,7 +291,7 @@ class ProductFinder:
             return Resolution(None)
         q_tokens = set(tokens(question))
         q_codes = {c for c in codes(question) if not _SIZE.fullmatch(c)}
-        lexical = self._lexical(q_tokens, (q_codes & self._all_codes) - self._platform_codes)
+        lexical = self._lexical(q_tokens, (q_codes & self._all_codes) - self._platform_codes, name_numbers(tokens(question)))
         if dense is None:
             dense = self._dense(question)
         fused = [lx + (self.DENSE_WEIGHT * float(dense[i]) if dense is not None else 0.0)
@@ -302,6 +307,10 @@ class ProductFinder:
             if unknown and _looks_like_model(unknown):
                 return Resolution(None, missing=" ".join(sorted(unknown)).upper(),
                                   alternatives=[self.products[i] for i in order[:3]])
+            named = unknown_name(question, self._words, self._doc_sets)
+            if named:  # "How much is the iPhone 16?": a product name no title of ours has
+                close = [self.products[i] for i in order[:3] if dense is not None and float(dense[i]) >= ALTERNATIVE_FLOOR]
+                return Resolution(None, missing=named, alternatives=close)
             return Resolution(focus)
         # The model-number guard: the product must carry every model code the shopper gave.
         # Platform codes ("PS4" in "does the PS5 play PS4 games?") need only one of them carried.
@@ -513,6 +522,55 @@ def _other_model_number(question: str, product: Product) -> str:
             if word in tokens(short_title(product.title)) and not re.search(r"[a-z]", number):
                 return f"{m.group(1)} {m.group(2)}"  # "Ninja 2" asked, the "Fire-Boltt Ninja Calling" found
     return ""
+
+
+# A product name as shoppers write it: a word with inner capitals ("iPhone", "QuietComfort") or
+# capitalised words with a model number ("Google Pixel 9", "Switch 2") — never a size, a count or a date.
+_NAME_WORD = r"(?:[a-z]+[A-Z][A-Za-z]*|[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z][a-z]{2,}|[A-Z]{2,5})"
+_PRODUCT_NAME = re.compile(
+    rf"(?<![\w'-])({_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}(?:\s+(\d{{1,4}}[a-z]{{0,3}}))?)\b"
+    r"(?!\s*(?:gb|tb|mb|w|watts?|players?|pcs?|pack|inch|mm|l|days?|weeks?|months?|years?|hours?|minutes?|items?|"
+    r"orders?|units?|am|pm|percent|%|dollars?)\b)(?![.,:/-]?\d)")
+_CAMEL = re.compile(r"[a-z][A-Z]")
+_CALENDAR = re.compile(r"(?i)\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
+                       r"may|june|july|august|september|october|november|december|christmas|easter|prime|singles|"
+                       r"day|week|year|black|cyber|section|step|page|chapter|version|level|gen|generation|order|"
+                       r"number|room|size|gift|card)\b")
+ALTERNATIVE_FLOOR = 0.45  # a product this close (dense cosine) to a name we do not carry is worth offering
+
+
+def unknown_name(question: str, words: set[str], titles: list[set[str]] = ()) -> str:
+    """The product name in ``question`` that we do not carry (``""`` when there is none): a name
+    with a word none of our titles has, or known words with a model number no title has with them
+    (``titles``: each title's words).
+
+    >>> titles = [{"nintendo", "switch", "oled"}, {"playstation", "5"}]
+    >>> unknown_name("How much is the iPhone 16?", set().union(*titles), titles)
+    'iPhone 16'
+    >>> unknown_name("Do you sell the Switch 2?", set().union(*titles), titles)
+    'Switch 2'
+    >>> unknown_name("Is the PlayStation 5 in stock?", set().union(*titles), titles), unknown_name("Is 2 enough?", set())
+    ('', '')
+    """
+    for m in _PRODUCT_NAME.finditer(question):
+        name, number = m.group(1), m.group(2)
+        if not (number or _CAMEL.search(name)) or _CALENDAR.search(name):
+            continue
+        name_words = [w for w in tokens(name) if not w.isdigit() and w not in _STOP]
+        if not name_words or (m.start() == 0 and len(name_words) == 1 and not number):
+            continue
+        if any(w not in words for w in name_words):
+            return name
+        if number and not any(set(name_words) <= t and number.lower() in t for t in titles):
+            return name
+    return ""
+
+
+def name_numbers(toks: list[str]) -> set[tuple[str, str]]:
+    """A name word followed by its model number: ``["boat", "rockerz", "450", "bluetooth"]`` →
+    ``{("rockerz", "450")}`` (a count or a size is not a model number)."""
+    return {(a, b) for a, b in zip(toks, toks[1:])
+            if b.isdigit() and len(b) <= 4 and a.isalpha() and len(a) > 2 and a not in _STOP}
 
 
 def _looks_like_model(found: set[str]) -> bool:

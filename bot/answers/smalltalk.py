@@ -123,11 +123,29 @@ DECLINE = {
 }
 
 
+# Another retailer's prices ("京东上iPhone 16多少钱", "How much is it on Amazon?") are not ours to give;
+# comparing with ours ("do you price-match Amazon?", "比京东便宜吗") is a shop question.
+_OTHER_STORE = re.compile(r"京东|淘宝|天猫|拼多多|亚马逊|苏宁|唯品会|闲鱼|抖音商城|\b(?:on|at|from|in) (?:amazon|ebay|walmart|"
+                          r"best ?buy|target|costco|aliexpress|temu|taobao|jd(?:\.com)?)\b", re.I)
+_THEIR_PRICE = re.compile(r"多少钱|价格|价钱|售价|卖|how much|price|cost|sell", re.I)
+_OUR_SIDE = re.compile(r"你们|您们|本店|贵店|店里|价格匹配|保价|比价|比.{0,8}(便宜|贵)|\b(you|your|yours|match|"
+                       r"matching|cheaper|beat)\b", re.I)
+
+
+def other_store_price(message: str) -> bool:
+    """True for a question about another retailer's price, not ours:
+
+    >>> other_store_price("京东上iPhone 16多少钱"), other_store_price("Do you match Amazon's price?")
+    (True, False)
+    """
+    return bool(_OTHER_STORE.search(message) and _THEIR_PRICE.search(message) and not _OUR_SIDE.search(message))
+
+
 def off_topic(message: str) -> bool:
     """True for a general-knowledge or creative request that names none of the store's business."""
     from bot.answers.offtopic import has_chinese, zh_names_shop, zh_off_topic  # Chinese: by the kind of request
 
-    if zh_off_topic(message):
+    if zh_off_topic(message) or other_store_price(message):
         return True
     general = bool(_GENERAL.search(message) or _GENERAL_ZH.search(message)) and not _STORE.search(message)
     return general and not (has_chinese(message) and zh_names_shop(message))  # "空气炸锅的食谱" asks about the fryer
