@@ -165,7 +165,7 @@ class LexicalIndex:
             return []
         sims = vec.scores(query) * self.coverage(vec, query)
         slope = (direct_above - abstain_below) / (self.ZH_DIRECT - self.ZH_ABSTAIN)
-        order = np.argsort(-sims)[:k]
+        order = np.argsort(-sims, kind="stable")[:k]
         return [Hit(docs[i], float(abstain_below + (sims[i] - self.ZH_ABSTAIN) * slope)) for i in order]
 
 
@@ -282,7 +282,7 @@ class Retriever:
         if fit is None:
             return dense, {}
         sims = self.chars.scores(query)
-        top = np.argsort(-sims)[:n]
+        top = np.argsort(-sims, kind="stable")[:n]
         lex = {fit.docs[i].id: float(sims[i]) for i in top if sims[i] > 0}
         seen = {h.doc.id for h in dense}
         missing = [i for i in top if fit.docs[i].id not in seen and sims[i] > 0]
@@ -453,13 +453,17 @@ class Retriever:
 
     def _names(self, query: str, n: int) -> list[Hit]:
         """The records that the question's Latin words (brands, product names, model numbers:
-        "Redline RW-300 方向盘多少钱？") match by character n-grams, scored by that similarity."""
-        words = [w for w in self._LATIN.findall(query) if any(c.isalpha() for c in w) or len(w) >= 3]
+        "Redline RW-300 方向盘多少钱？") and the English words of its shop terms match by character
+        n-grams, scored by that similarity."""
+        from bot.answers.crosslingual import lexical_query
+
+        # the Latin words, plus the English words of the shop terms in it ("登山靴" → "hiking boots")
+        words = [w for w in self._LATIN.findall(lexical_query(query)) if any(c.isalpha() for c in w) or len(w) >= 3]
         fit = self.chars.get() if words else None
         if fit is None:
             return []
         sims = self.chars.scores(" ".join(words))
-        return [Hit(fit.docs[i], float(sims[i])) for i in np.argsort(-sims)[:n] if sims[i] > 0]
+        return [Hit(fit.docs[i], float(sims[i])) for i in np.argsort(-sims, kind="stable")[:n] if sims[i] > 0]
 
     def _nothing(self, ml_best: dict[str, float]) -> bool:
         """Whether the multilingual model sees nothing related to the question at all."""

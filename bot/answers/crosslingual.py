@@ -72,6 +72,45 @@ TERMS = {
     "电吹风": "hair dryer", "替换刷头": "replacement brush heads", "修剪器": "trimmer", "润唇膏": "lip balm",
     "灯塔": "lighthouse", "木制火车": "wooden train", "海獭": "sea otter", "棋盘游戏": "board game", "卡牌": "card game",
     "遥控车": "rc", "卡车": "truck", "编程机器人": "coding robot", "装扮": "dress-up", "赛车方向盘": "racing wheel",
+    # the rest of the demo catalogue, kind by kind (its title words, subcategory and attributes), as shoppers name them
+    "翻新机": "refurbished", "翻新": "refurbished", "有线手柄": "wired controller", "有线": "wired", "踏板": "pedals",
+    "收纳盒": "carrying case", "收纳箱": "carrying case", "便携包": "carrying case", "散热片": "heatsink",
+    "充值卡": "gift card", "点卡": "gift card", "赛车游戏": "racing", "竞速游戏": "racing", "卡丁车": "karts",
+    "拉力赛": "rally", "摩托车游戏": "moto", "角色扮演": "rpg", "角色扮演游戏": "rpg", "射击游戏": "shooter",
+    "体育游戏": "sports", "足球游戏": "soccer", "篮球游戏": "hoop", "高尔夫": "golf", "平台跳跃": "platformer",
+    "益智游戏": "puzzle", "解谜游戏": "puzzle", "策略游戏": "strategy", "冒险游戏": "adventure", "模拟经营": "simulation",
+    "模拟游戏": "simulation", "农场游戏": "ranch", "儿童耳机": "kids headphones", "限音": "volume-limited",
+    "运动耳机": "sport open-ear headphones", "蓝牙音箱": "bluetooth speaker", "小音箱": "mini speaker", "低音炮": "subwoofer",
+    "氮化镓": "gan", "充电头": "charger", "三合一": "3-in-1", "充电线": "cable", "编织线": "braided cable", "编织": "braided",
+    "可视门铃": "video doorbell", "监控": "security camera", "室内摄像头": "indoor security camera", "智能温控器": "smart thermostat",
+    "彩色灯泡": "smart bulb", "储存卡": "memory card", "电纸书": "e-reader",
+    "墨水屏": "e-reader", "锅具套装": "cookware set", "铸铁": "cast iron", "珐琅": "enameled",
+    "荷兰锅": "dutch oven", "炖锅": "dutch oven", "刀具": "knife", "竹砧板": "bamboo cutting board", "竹制": "bamboo",
+    "咖啡壶": "coffee maker", "奶泡": "milk frother", "打奶器": "milk frother", "咖啡研磨机": "coffee grinder",
+    "研磨机": "grinder", "咖啡粉": "coffee", "鹅颈壶": "gooseneck kettle", "高压锅": "multi-cooker", "电饭煲": "multi-cooker",
+    "榨汁机": "blender", "无线吸尘器": "cordless stick vacuum", "扫拖机器人": "robot vacuum", "扫地机械人": "robot vacuum",
+    "浴巾套装": "bath towel set", "床品": "sheet set", "被单": "sheet set", "枕芯": "pillow", "玻璃保鲜盒": "glass food storage",
+    "收纳罐": "food storage", "扩香机": "aroma diffuser", "香薰": "aroma diffuser",
+    "双人帐篷": "2-person tent", "四人帐篷": "4-person tent", "六人帐篷": "6-person tent", "家庭帐篷": "cabin tent",
+    "儿童睡袋": "kids' sleeping bag", "充气垫": "sleeping pad", "R值": "r-value", "r值": "r-value", "保暖值": "r-value",
+    "日用背包": "daypack", "小背包": "daypack", "露营炉": "camp stove", "卡式炉": "camp stove", "炉头": "stove",
+    "双头炉": "camp stove duo", "水瓶": "water bottle", "徒步杖": "trekking poles",
+    "拉力带": "resistance bands", "阻力带": "resistance bands", "弹力绳": "resistance bands",
+    "匹克球拍": "pickleball paddle", "球拍": "paddle", "山地车": "mountain bike", "单车头盔": "bike helmet",
+    "防水外套": "waterproof rain jacket", "面包服": "puffer jacket", "羽绒夹克": "down puffer jacket", "卫衣": "pullover",
+    "套头衫": "pullover", "抓绒衣": "fleece pullover", "登山袜": "hiking socks", "短袖": "t-shirt", "打底裤": "leggings",
+    "瑜伽裤": "leggings", "登山靴": "hiking boots", "徒步靴": "hiking boots", "防水靴": "waterproof boots", "靴子": "boots",
+    "童鞋": "kids' sneakers", "闪光鞋": "light-up sneakers", "帆布": "canvas", "针织帽": "knit beanie", "冷帽": "beanie",
+    "小说": "fiction", "推理小说": "mystery", "悬疑": "thriller", "奇幻": "fantasy", "菜谱": "cookbook", "烘焙书": "cookbook",
+    "酸种": "sourdough", "设定集": "art book", "画集": "art book", "艺术画册": "art book", "童书": "children's",
+    "绘本": "board book", "保湿": "moisturizer", "洗面乳": "cleanser", "精华液": "serum", "负离子": "ionic",
+    "刷头": "brush heads", "胡子": "beard", "五合一": "5-in-1", "剃须": "trimmer", "车库": "garage", "积木盒": "brick box",
+    "叠叠乐": "stacking rainbow", "彩虹叠叠乐": "stacking rainbow", "毛绒玩具": "plush", "公仔": "plush",
+    "桌游合集": "board game collection", "策略卡牌": "strategy card game", "遥控越野车": "rc off-road truck",
+    "航拍": "camera drone", "编程玩具": "coding robot", "编程鼠": "coding robot mouse", "变装": "dress-up", "变装箱": "dress-up trunk", "过家家": "pretend play",
+    "励志书": "self-help", "自我提升": "self-help", "理财书": "money", "旅行指南": "travel", "徒步指南": "trails",
+    "游戏史": "history of video games", "太空": "space", "火星": "mars", "游戏主机": "console", "叉盒": "xbox",
+    "防水登山靴": "waterproof hiking boots", "防水夹克": "waterproof rain jacket", "电脑版": "pc",
 }
 _TERMS_RE = re.compile("|".join(sorted(map(re.escape, TERMS), key=len, reverse=True)))
 
@@ -82,6 +121,8 @@ def lexical_query(question: str) -> str:
 
     >>> lexical_query("羽絨外套多少錢")
     '羽絨外套多少錢 down jacket'
+    >>> lexical_query("自充气睡垫的R值是多少")
+    '自充气睡垫的R值是多少 self-inflating sleeping pad r-value'
     """
     from knowledge.lang import to_simplified
 

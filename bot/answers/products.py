@@ -257,7 +257,8 @@ class ProductFinder:
             return [0.0] * len(self.products)  # "what's its capacity?" names none
         content = naming if naming & set(self._idf) else content
         known = {t for t in content if t in self._idf}
-        total = sum(self._idf[t] for t in known) + self._max_idf * len(content - known)
+        # math.fsum over the word sets: a plain sum's last bits follow the set's (per-process) order
+        total = math.fsum(self._idf[t] for t in known) + self._max_idf * len(content - known)
         if not known or not total:
             return [0.0] * len(self.products)
         asked = {t.rstrip("s") for t in q_tokens}
@@ -265,11 +266,11 @@ class ProductFinder:
         for d, head, plat, acc, kinds, pairs in zip(self._doc_sets, self._name_sets, self._platform_sets,
                                                     self._accessory_sets, self._kinds, self._pairs):
             matched = known & d
-            hit = sum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
-            named = sum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
+            hit = math.fsum(self._idf[t] * (0.5 if t in acc else 1.0) for t in matched)
+            named = math.fsum(self._idf[t] for t in matched - plat - acc)  # a platform alone names no product
             # How much of its name the question covers: a long export title's feature list
             # ("…, True HEPA Filter, removes air pollutants, …") is not what shoppers repeat.
-            own = sum(self._idf.get(t, 0.0) for t in (head & d) - plat - acc if t not in _STOP) or 1.0
+            own = math.fsum(self._idf.get(t, 0.0) for t in (head & d) - plat - acc if t not in _STOP) or 1.0
             coded = bool(q_codes) and q_codes <= (d & self._all_codes)  # its model code names it outright
             coded = coded or bool(q_pairs & pairs)  # so does its name with its number ("Rockerz 450")
             share = hit / total * (1.0 if coded else min(1.0, (0.3 if named else 0.0) + 1.5 * named / own))
