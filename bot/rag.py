@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.answers.specwords import CALENDAR_WORDS
 from bot.grounding import GroundingChecker, split_sentences, strip_citations
 from bot.llm import LLM, LLMError
 from bot.prompts import ABSTAIN_TEXT, DEGRADED_NOTE, build_messages
@@ -48,10 +49,6 @@ class Answer:
 
 
 _NAME_CHAIN = re.compile(r"\b[A-Z][A-Za-z0-9&-]+(?:'s)?(?:\s+[A-Z][A-Za-z0-9&-]+(?:'s)?)*")
-_CALENDAR = frozenset(
-    "january february march april may june july august september october november december "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
 
 
 def unknown_names(question: str, vocabulary: set[str]) -> list[tuple[str, bool]]:
@@ -76,7 +73,7 @@ def unknown_names(question: str, vocabulary: set[str]) -> list[tuple[str, bool]]
             if word.endswith("'s"):
                 word, possessive = word[:-2], True
             low = word.lower()
-            if low in vocabulary or low.rstrip("s") in vocabulary or low in _CALENDAR:
+            if low in vocabulary or low.rstrip("s") in vocabulary or low in CALENDAR_WORDS:
                 continue
             if word.isupper() and len(word) <= 3:
                 continue

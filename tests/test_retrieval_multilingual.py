@@ -130,17 +130,19 @@ SECTION_RECORDS = [
 ]
 
 
-def _section_stores(settings):
+def paired_stores(settings, records):
+    """The main store (fake embedder) and its multilingual sibling (:class:`ConceptEmbedder`), both
+    holding ``records`` (``(id, text, metadata)``)."""
     main = KnowledgeStore(settings, make_embedder("fake"))
     side = main.sibling(multilingual_name(main.collection_name), embedder=ConceptEmbedder())
     for store in (main, side):
-        docs = [Document(page_content=text, metadata=meta) for _, text, meta in SECTION_RECORDS]
-        store.add([r[0] for r in SECTION_RECORDS], docs, store.embedder.embed_documents([d.page_content for d in docs]))
+        docs = [Document(page_content=text, metadata=meta) for _, text, meta in records]
+        store.add([r[0] for r in records], docs, store.embedder.embed_documents([d.page_content for d in docs]))
     return main, side
 
 
 def test_a_policy_section_the_characters_match_outranks_entries_the_model_prefers_thinly(settings):
-    main, side = _section_stores(settings)
+    main, side = paired_stores(settings, SECTION_RECORDS)
     retriever = Retriever(main, top_k=3, intent_weight=0, multilingual=side)
     query = "包装纸有几种颜色？"
     hits = retriever.lexical.search(query, 5, *retriever.thresholds)

@@ -6,16 +6,12 @@ Unit tests with hand-made texts and fakes (no model loaded)."""
 from __future__ import annotations
 
 import pytest
-from langchain_core.documents import Document
 
 from benchmarks import chinese
 from bot.answers.offtopic import zh_off_topic
 from bot.retrieval import Retriever
-from knowledge.embedder import make_embedder
 from knowledge.lang import canonical_zh, zh_terms
-from knowledge.multilingual import multilingual_name
-from knowledge.store import KnowledgeStore
-from tests.test_retrieval_multilingual import ConceptEmbedder
+from tests.test_retrieval_multilingual import paired_stores
 
 
 # --------------------------------------------------------------------------- shoppers' words
@@ -87,23 +83,14 @@ RECORDS = [
 ]
 
 
-def _stores(settings, records):
-    main = KnowledgeStore(settings, make_embedder("fake"))
-    side = main.sibling(multilingual_name(main.collection_name), embedder=ConceptEmbedder())
-    for store in (main, side):
-        docs = [Document(page_content=text, metadata=meta) for _, text, meta in records]
-        store.add([r[0] for r in records], docs, store.embedder.embed_documents([d.page_content for d in docs]))
-    return main, side
-
-
 def test_an_english_question_never_gets_a_translation_of_english_knowledge(settings):
-    main, side = _stores(settings, RECORDS)
+    main, side = paired_stores(settings, RECORDS)
     got = [s.id for s in Retriever(main, top_k=3, intent_weight=0, multilingual=side).retrieve("gift wrapping?")]
     assert "pol-zh#礼品" not in got and "zh#礼品" in got  # a Chinese-only entry still may come
 
 
 def test_a_chinese_question_finds_the_translated_section(settings):
-    main, side = _stores(settings, RECORDS)
+    main, side = paired_stores(settings, RECORDS)
     got = [s.id for s in Retriever(main, top_k=3, intent_weight=0, multilingual=side).retrieve("礼品包装多少钱", lang="zh")]
     assert "pol-zh#礼品" in got
 
@@ -117,6 +104,6 @@ def test_an_english_question_never_gets_the_chinese_entry_of_an_intent_english_a
         ("zh-trade", "礼品 礼品 可以以旧换新吗", {"doc_id": "zh#以旧换新", "kind": "faq", "lang": "zh", "title": "可以以旧换新吗？",
                                        "intent": "trade_in"}),
     ] + RECORDS[2:]
-    main, side = _stores(settings, records)
+    main, side = paired_stores(settings, records)
     got = [s.id for s in Retriever(main, top_k=3, intent_weight=0, multilingual=side).retrieve("gift wrapping?")]
     assert "zh#以旧换新" not in got and "zh#礼品" in got  # an entry without an English counterpart still may come

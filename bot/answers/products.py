@@ -19,7 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.answers.specwords import FEATURE_WORDS, MEANS
+from bot.answers.specwords import CALENDAR_WORDS, FEATURE_WORDS, MEANS
 
 
 # A model code: letters and digits mixed ("v236w", "rw-300", "ps5", "64gb"), or digits joined by
@@ -533,10 +533,10 @@ _PRODUCT_NAME = re.compile(
     r"(?!\s*(?:gb|tb|mb|w|watts?|players?|pcs?|pack|inch|mm|l|days?|weeks?|months?|years?|hours?|minutes?|items?|"
     r"orders?|units?|am|pm|percent|%|dollars?)\b)(?![.,:/-]?\d)")
 _CAMEL = re.compile(r"[a-z][A-Z]")
-_CALENDAR = re.compile(r"(?i)\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
-                       r"may|june|july|august|september|october|november|december|christmas|easter|prime|singles|"
-                       r"day|week|year|black|cyber|section|step|page|chapter|version|level|gen|generation|order|"
-                       r"number|room|size|gift|card)\b")
+# Words that make a capitalised run an occasion or a reference, not a product ("Black Friday 2026", "Section 3").
+_NOT_A_NAME = CALENDAR_WORDS | frozenset(
+    "christmas easter prime singles day week year black cyber section step page chapter version level gen generation "
+    "order number room size gift card".split())
 ALTERNATIVE_FLOOR = 0.45  # a product this close (dense cosine) to a name we do not carry is worth offering
 
 
@@ -555,7 +555,7 @@ def unknown_name(question: str, words: set[str], titles: list[set[str]] = ()) ->
     """
     for m in _PRODUCT_NAME.finditer(question):
         name, number = m.group(1), m.group(2)
-        if not (number or _CAMEL.search(name)) or _CALENDAR.search(name):
+        if not (number or _CAMEL.search(name)) or _NOT_A_NAME & set(name.lower().split()):
             continue
         name_words = [w for w in tokens(name) if not w.isdigit() and w not in _STOP]
         if not name_words or (m.start() == 0 and len(name_words) == 1 and not number):

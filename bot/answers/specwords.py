@@ -95,3 +95,10 @@ FEATURE_WORDS = frozenset(MEANS) - frozenset(  # less the words that also name p
     "camera display screen storage memory ram noise range size big charge charging warranty water video".split()
 ) | frozenset("lasts playtime hold holds wattage max maximum total included include weighs batteries coverage "
             "pressure".split())
+
+
+# Months and days: a capitalised one names no product and no other shop ("Black Friday", "Monday").
+CALENDAR_WORDS = frozenset(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
