@@ -93,12 +93,16 @@ class Answerer:
         self.meter = SurvivalMeter()
         self._vectors: dict[str, object] = {}
 
-    def should_abstain(self, question: str, sources: list[Source]) -> bool:
+    def should_abstain(self, question: str, sources: list[Source], lang: str = "en") -> bool:
         """True when the knowledge cannot answer: nothing close enough, or the question names
-        something (a place, another shop, a brand) that no indexed document mentions."""
+        something (a place, another shop, a brand) that no indexed document mentions. A Chinese
+        ranking is fused from two (see :meth:`bot.retrieval.Retriever._chinese`): its first source
+        may be one both list below their best, so the best score among the fused first
+        :data:`FUSED_POOL` is what says whether anything is close."""
         if not sources:
             return True
-        if sources[0].score < self.settings.abstain_below and not self.covered(question, sources):
+        best = max(s.score for s in sources[:FUSED_POOL]) if lang == "zh" else sources[0].score
+        if best < self.settings.abstain_below and not self.covered(question, sources, lang):
             return True
         if self.vocabulary is None:
             return False
@@ -109,19 +113,24 @@ class Answerer:
             bool(names) and sources[0].score < self.settings.faq_direct_above
         )
 
-    def covered(self, question: str, sources: list[Source]) -> bool:
+    def covered(self, question: str, sources: list[Source], lang: str = "en") -> bool:
         """Whether a unit of the sources retrieved just under ``abstain_below`` carries the question
         plainly, word for word ("What's the return window for silver members?" ~ "Silver members:
         return possible within the last 6 months", under "Return"): the embedding alone undersells
-        a long guideline section."""
+        a long guideline section. In a fused Chinese ranking, the first :data:`FUSED_POOL` are
+        read whatever their scores ("账户里最多能存几个收货地址" ~ "账户 > 地址中最多可以保存 10 个收货地址",
+        a section both rankings list below their best)."""
         from bot.answers.passages import coverage, parse
 
-        best = max(s.score for s in sources)
-        if best < self.settings.abstain_below - RESCUE_MARGIN:
+        floor = self.settings.abstain_below - RESCUE_MARGIN
+        if lang == "zh":
+            near = [s for s in sources[:FUSED_POOL] if s.kind != "product"]
+        elif max(s.score for s in sources) < floor:
             return False
-        near = [s for s in sources[:POOL_SOURCES] if s.kind != "product" and s.score >= self.settings.abstain_below - RESCUE_MARGIN]
+        else:
+            near = [s for s in sources[:POOL_SOURCES] if s.kind != "product" and s.score >= floor]
         units = [u for n, s in enumerate(near) for u in parse(*split_heading(s)[:2], source=n)]
-        return coverage(question, units) >= RESCUE_COVERAGE
+        return coverage(question, units) >= (FUSED_COVERAGE if lang == "zh" else RESCUE_COVERAGE)
 
     def abstain(self, lang: str, retrieved: list[Source]) -> Answer:
         return Answer(ABSTAIN_TEXT.get(lang, ABSTAIN_TEXT["en"]), True, [], "abstain", retrieved)
@@ -139,23 +148,36 @@ class Answerer:
         $69.99, and we have 6 left."), never a field of the record quoted on its own ("Price: $69.99.")."""
         if src.kind != "product":
             return ""
-        from bot.answers.facts import compose, facets
+        from bot.answers.facts import asked_attributes, compose, facets
         from bot.answers.products import Product
 
         product = Product.from_record(dict(src.metadata), src.text, getattr(self.settings, "currency", "USD"))
-        return compose(product, facets(question) or {"price", "stock"}, lang, question=question)
+        attrs = asked_attributes(question, product)  # "自充气睡垫的R值是多少" asks its r-value, not its price
+        return compose(product, facets(question) or (set() if attrs else {"price", "stock"}), lang, attrs, question)
 
-    def pool(self, sources: list[Source]) -> list[Source]:
+    def pool(self, sources: list[Source], lang: str = "en") -> list[Source]:
         """The sources whose units compete for the answer: the best one and those retrieved nearly
-        as well (the sentence that answers may sit in the second-best entry or section)."""
+        as well (the sentence that answers may sit in the second-best entry or section). A Chinese
+        ranking's scores are partly ranks (:func:`bot.retrieval.rank_score`), so there the fused
+        first :data:`FUSED_POOL` compete whatever their scores: the FAQ entry the multilingual model
+        prefers broadly and the section whose characters carry the asked detail ("密码最少要几位")."""
         top = sources[0]
+        if lang == "zh" and top.score < self.settings.faq_direct_above:  # not an entry the characters match outright
+            return [top] + [s for s in sources[1:FUSED_POOL] if s.kind != "product"]
         return [top] + [s for s in sources[1:POOL_SOURCES] if s.score >= top.score - POOL_MARGIN and s.kind != "product"]
 
-    def pick(self, question: str, sources: list[Source]):
+    def _prior(self, pool: list[Source], lang: str) -> list[float]:
+        """Per pooled source, what its retrieval adds to its units' scores: less the less well it was
+        retrieved (by score; in a fused Chinese ranking, by place)."""
+        if lang == "zh" and pool[0].score < self.settings.faq_direct_above:
+            return [-FUSED_PRIOR * n for n in range(len(pool))]
+        return [POOL_PRIOR * (s.score - pool[0].score) for s in pool]
+
+    def pick(self, question: str, sources: list[Source], lang: str = "en"):
         """``(Choice, source)``: the answering units over :meth:`pool` and the source they come from."""
         from bot.answers.passages import choose, is_yes_no, names_only, parse
 
-        pool = self.pool(sources)
+        pool = self.pool(sources, lang)
         units, heading_only, yes_no = [], set(), set()
         for n, src in enumerate(pool):
             body, context, heading = split_heading(src)
@@ -164,9 +186,11 @@ class Answerer:
                 heading_only.add(n)
             if src.kind == "faq" and heading and is_yes_no(heading):
                 yes_no.add(n)
-        prior = [POOL_PRIOR * (pool[u.source].score - pool[0].score) for u in units]
-        choice = choose(question, units, n=2, embed=self._encode, prior=prior, heading_only=heading_only,
-                        yes_no_entries=yes_no)
+        by_source = self._prior(pool, lang)
+        prior = [by_source[u.source] for u in units]
+        # the bundled English embedder does not read Chinese: a Chinese question's units are ranked on words
+        choice = choose(question, units, n=2, embed=None if lang == "zh" else self._encode, prior=prior,
+                        heading_only=heading_only, yes_no_entries=yes_no)
         return choice, pool[choice.source]
 
     def _encode(self, texts: list[str]):
@@ -187,10 +211,10 @@ class Answerer:
         """Abstain, quote the unit(s) that answer, or — where generation can add something — ask the model."""
         from bot.answers.passages import compose
 
-        if self.should_abstain(question, sources):
+        if self.should_abstain(question, sources, lang):
             yield "final", self.abstain(lang, sources)
             return
-        choice, src = self.pick(question, sources)
+        choice, src = self.pick(question, sources, lang)
         if choice.units and not self.wants_model(src, choice.score, lang):
             text = (self.product_sentence(question, src, lang) or in_language(compose(question, choice.texts), src, lang)) + " [1]"
             yield "delta", text
@@ -248,8 +272,13 @@ PASSAGE_COVERAGE = 0.45  # a quoted unit carrying less of the question than this
 POOL_SOURCES = 4  # at most this many retrieved sources compete with their units for the answer
 POOL_MARGIN = 0.12  # … those retrieved within this much of the best one
 POOL_PRIOR = 1.0  # a unit's score loses this × how much less well its source was retrieved
+FUSED_POOL = 3  # in a fused (Chinese) ranking, the first this many compete with their units …
+FUSED_PRIOR = 0.1  # … a unit's score losing this for each place its source stands lower
 RESCUE_MARGIN = 0.08  # a source retrieved this much under abstain_below may still answer …
 RESCUE_COVERAGE = 0.7  # … when one of its units carries this share of the question's words
+# (a Chinese question's character pairs include those across its word boundaries, "里最", "存几",
+# which no sentence carries: there a unit carrying this share of them is as plain a match)
+FUSED_COVERAGE = 0.5
 VECTOR_CACHE = 4096  # unit embeddings kept
 
 

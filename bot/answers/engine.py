@@ -70,7 +70,8 @@ _POLICY_WORDS = ("return", "refund", "warranty", "exchange", "ship", "deliver", 
                  "damaged", "defective", "faulty", "member", "promo", "coupon", "voucher", "gift wrap", "wrapping",
                  "install", "bulk", "subscription", "account", "password", "invoice", "order", "live chat",
                  "leave a review", "write a review", "payment", "pay with", "paid with", "price match",
-                 "退", "换", "保修", "配送", "发货", "会员", "订单", "过期", "有效期", "优惠码", "积分")
+                 "退", "换", "保修", "配送", "发货", "会员", "订单", "过期", "有效期", "优惠码", "积分", "寄", "运费", "关税",
+                 "兑换码")
 
 
 def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answer | None, Focus]:
@@ -123,7 +124,7 @@ def product_answer(catalogue, text: str, lang: str, focus: Focus) -> tuple[Answe
         return Answer(reply, False, [_source(r, 0.0) for r in alts], Mode.PRODUCT), focus
     product = found.product
     weak = found.score < STRONG_MATCH and not asked and not found.family
-    if product is None or (policy_question and not (asked - {"price"} or found.score >= STRONG_MATCH)) or weak:
+    if product is None or (policy_question and not asked - {"price"}) or weak:
         return None, Focus(product.id if product else focus.product, focus.question)
     attrs = asked_attributes(text, product)
     if found.family:

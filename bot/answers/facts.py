@@ -92,7 +92,18 @@ def asked_attributes(question: str, product: Product) -> list[str]:
     if re.search(r"\b(multiplayer|how many (people|players))\b", q) and "players" in product.attributes:
         named.append("players")
     named += [a for a in product.attributes if a in ATTR_ZH and re.search(ATTR_ZH[a][0], question)]
+    if _HAN.search(question):  # a Chinese question names an English attribute in Latin letters
+        own = {w.lower() for w in re.findall(r"[A-Za-z]+", product.title)}
+        heads = {m.group(1).lower() for m in _LATIN_VALUE.finditer(question)} | (
+            {w.lower() for w in re.findall(r"(?<![A-Za-z])[A-Za-z]{1,6}(?![A-Za-z])", question)} - own)
+        named += [a for a in product.attributes if a.lower() in heads or re.split(r"[- ]", a.lower())[0] in heads]
     return list(dict.fromkeys(named))
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# A Latin measure named in a Chinese question: "R值" asks the r-value, "SPF值" / "UPF 指数" the spf / upf;
+# a Latin word that is an attribute's name or its first part: "有没有 MIPS" (mips), "需要 C 线吗" (c-wire).
+_LATIN_VALUE = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,5})\s*(?:值|指数|系数|等级)")
 
 
 def attr_label_zh(name: str) -> str:
@@ -266,9 +277,10 @@ def compose_family(family: list[Product], asked: set[str], lang: str = "en", att
 
 def _compose_zh(p: Product, asked: set[str], attributes: list[str]) -> str:
     parts: list[str] = []
-    if ("price" in asked or not asked) and p.price is not None:
+    plain = not asked and not attributes  # "X 怎么样": its price and stock; "X 的R值是多少": that alone
+    if ("price" in asked or plain) and p.price is not None:
         parts.append(f"{p.title} 售价 {format_price(p.price, p.currency)}")
-    if "stock" in asked or "price" in asked or not asked:
+    if "stock" in asked or "price" in asked or plain:
         clause = stock_clause(p, "zh")
         if clause:
             parts.append(clause if parts else f"{p.title} {clause}")

@@ -478,11 +478,11 @@ _ANSWER_TYPES = [
                 r"\bdeadline\b|\bexpire|\bvalid\b|多久|多长时间|几天|什么时候", re.I),
      re.compile(r"\d+\s*(?:[-–]|to)?\s*\d*\s*(?:business |working )?(?:days?|weeks?|months?|years?|hours?)\b|"
                 r"\b(?:same|next)[- ]day\b|\bovernight\b|\bunlimited\b|"
-                r"\d+\s*(?:[-–~至到])?\s*\d*\s*个?(?:工作日|天|周|星期|个月|月|小时)", re.I)),
+                r"\d+\s*(?:minutes?|mins?)\b|\d+\s*(?:[-–~至到])?\s*\d*\s*个?(?:工作日|天|周|星期|个月|月|小时|分钟)", re.I)),
     (re.compile(r"\bhow much (is|are|to|for)\b(?!.*\b(time|longer|days?|back|refund\w*)\b)|\bwhat does .* cost\b|"
                 r"\b(fee|fees|charge|charged|cost|costs|price)\b|多少钱|费用|收费", re.I),
      re.compile(r"[$₹€£]\s?\d|\d+(\.\d+)?\s?(dollars|rupees|usd|inr|eur)\b|\bfree\b|\bwaived?\b|"
-                r"\bno (extra |additional )?(charge|fee|cost)\b|\b(additional|extra) (fee|charge|cost)\b|免费|\d+\s*元",
+                r"\bno (extra |additional )?(charge|fee|cost)\b|\b(additional|extra) (fee|charge|cost)\b|免费|\d\s*(?:美元|元|块)",
                 re.I)),
 ]
 ANSWER_TYPE = 0.4  # added to a unit that gives the kind of answer the question asks for …

@@ -45,7 +45,7 @@ _GENERIC = frozenset({"edition", "console", "game", "games", "controller", "card
 # the thing it fits ("Nintendo Switch price") asks about.
 _ACCESSORY_KINDS = frozenset("controller case card charger cable dock station stand protector cover adapter strap "
                              "mount kit bag sleeve skin".split())
-_ATTR_LINE = re.compile(r"^[a-z][a-z ]{1,30}: [^;]+(?:; [a-z][a-z ]{1,30}: [^;]+)*\.?$")
+_ATTR_LINE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}: [^;]+(?:; [A-Za-z][A-Za-z -]{0,30}: [^;]+)*\.?$")  # "R-value: 4.2; weight: 2 lb"
 
 
 def _norm(text: str) -> str:

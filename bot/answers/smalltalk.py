@@ -127,7 +127,7 @@ DECLINE = {
 # comparing with ours ("do you price-match Amazon?", "比京东便宜吗") is a shop question.
 _OTHER_STORE = re.compile(r"京东|淘宝|天猫|拼多多|亚马逊|苏宁|唯品会|闲鱼|抖音商城|\b(?:on|at|from|in) (?:amazon|ebay|walmart|"
                           r"best ?buy|target|costco|aliexpress|temu|taobao|jd(?:\.com)?)\b", re.I)
-_THEIR_PRICE = re.compile(r"多少钱|价格|价钱|售价|卖|how much|price|cost|sell", re.I)
+_THEIR_PRICE = re.compile(r"多少钱|价格|价钱|售价|卖|啥价|什么价|几块钱|how much|price|cost|sell", re.I)
 _OUR_SIDE = re.compile(r"你们|您们|本店|贵店|店里|价格匹配|保价|比价|比.{0,8}(便宜|贵)|\b(you|your|yours|match|"
                        r"matching|cheaper|beat)\b", re.I)
 
