@@ -45,7 +45,10 @@ _GENERIC = frozenset({"edition", "console", "game", "games", "controller", "card
 # the thing it fits ("Nintendo Switch price") asks about.
 _ACCESSORY_KINDS = frozenset("controller case card charger cable dock station stand protector cover adapter strap "
                              "mount kit bag sleeve skin".split())
-_ATTR_LINE = re.compile(r"^[A-Za-z][A-Za-z -]{0,30}: [^;]+(?:; [A-Za-z][A-Za-z -]{0,30}: [^;]+)*\.?$")  # "R-value: 4.2; weight: 2 lb"
+# "weight: 2 lb; R-value: 4.2; MIPS: yes": lower-case names, or an acronym with an optional lower-case tail
+# (R-value, C-wire); a capitalised word ("Camera: 13MP Rear Camera") starts an exported description.
+_ATTR_NAME = r"(?:[a-z][a-z -]{0,30}|[A-Z]{1,6}(?:[- ][a-z]+)*)"
+_ATTR_LINE = re.compile(rf"^{_ATTR_NAME}: [^;]+(?:; {_ATTR_NAME}: [^;]+)*\.?$")
 
 
 def _norm(text: str) -> str:
