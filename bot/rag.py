@@ -162,14 +162,19 @@ class Answerer:
         first :data:`FUSED_POOL` compete whatever their scores: the FAQ entry the multilingual model
         prefers broadly and the section whose characters carry the asked detail ("密码最少要几位")."""
         top = sources[0]
-        if lang == "zh" and top.score < self.settings.faq_direct_above:  # not an entry the characters match outright
+        if self.fused(top, lang):
             return [top] + [s for s in sources[1:FUSED_POOL] if s.kind != "product"]
         return [top] + [s for s in sources[1:POOL_SOURCES] if s.score >= top.score - POOL_MARGIN and s.kind != "product"]
+
+    def fused(self, top: Source, lang: str) -> bool:
+        """Whether the sources are read as a fused Chinese ranking: Chinese, and ``top`` not an entry the
+        characters match outright (score at least ``faq_direct_above``)."""
+        return lang == "zh" and top.score < self.settings.faq_direct_above
 
     def _prior(self, pool: list[Source], lang: str) -> list[float]:
         """Per pooled source, what its retrieval adds to its units' scores: less the less well it was
         retrieved (by score; in a fused Chinese ranking, by place)."""
-        if lang == "zh" and pool[0].score < self.settings.faq_direct_above:
+        if self.fused(pool[0], lang):
             return [-FUSED_PRIOR * n for n in range(len(pool))]
         return [POOL_PRIOR * (s.score - pool[0].score) for s in pool]
 
